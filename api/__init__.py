@@ -1,0 +1,1 @@
+"""HTTP layer: one Blueprint per domain, each view parses, calls one service and serializes."""

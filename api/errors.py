@@ -1,0 +1,98 @@
+"""Every error leaves the server in API.md's shape: {"error", "message", "details"?}."""
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from services.exceptions import AppError
+
+logger = logging.getLogger(__name__)
+
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_server_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+}
+
+HTTP_ERROR_MESSAGES = {
+    400: "The request could not be understood.",
+    404: "Not found.",
+    405: "This method is not allowed on this path.",
+    413: "The request body is too large.",
+    415: "This content type is not supported.",
+    422: "The data sent is not valid.",
+    429: "Too many requests; try again later.",
+    500: "Unexpected error.",
+}
+
+
+def error_response(status: int, code: str, message: str, details=None, headers=None):
+    body = {"error": code, "message": message}
+    if details:
+        body["details"] = details
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _validation_details(messages) -> dict:
+    """Flatten webargs' {location: {field: [msg]}} into {field: [msg]}."""
+    details: dict = {}
+    for location_messages in (messages or {}).values():
+        if isinstance(location_messages, dict):
+            details.update(location_messages)
+        else:
+            details.setdefault("_schema", []).extend(location_messages)
+    return details
+
+
+def handle_app_error(error: AppError):
+    if error.status >= 500:
+        logger.error("%s: %s %s", error.code, error.message, error.details or "")
+    return error_response(error.status, error.code, error.message, error.details, error.headers)
+
+
+def handle_http_exception(error: HTTPException):
+    status = error.code or 500
+    code = HTTP_ERROR_CODES.get(status, "error")
+    data = getattr(error, "data", None) or {}
+    details = None
+    if status in (400, 422) and "messages" in data:
+        details = _validation_details(data["messages"])
+    message = data.get("message") or HTTP_ERROR_MESSAGES.get(status) or error.description
+    if status == 400 and details:
+        message = "The request body is not valid JSON."
+    headers = dict(data.get("headers") or {})
+    if status == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if status == 429:
+        message = f"Too many requests ({error.description}); try again later."
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
+    return error_response(status, code, message, details, headers)
+
+
+def handle_unexpected_error(error: Exception):
+    logger.exception("Unhandled exception")
+    return error_response(500, "internal_server_error", HTTP_ERROR_MESSAGES[500])
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,1 @@
+"""Marshmallow schemas: shapes of requests and responses."""

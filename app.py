@@ -1,0 +1,76 @@
+"""Application factory."""
+
+import os
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api import plans, system, templates
+from api.errors import register_error_handlers
+from api.schemas.common import ErrorSchema
+from api.schemas.fields import Money
+from config import CONFIGS
+from extensions import api, cors, db, jwt, limiter, migrate
+from utils.logging_config import configure_logging
+from utils.security_headers import register_security_headers
+
+BLUEPRINTS = (system.blp, plans.blp, templates.blp)
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    config_name = config_name or os.environ.get("APP_ENV", "development")
+    config_class = CONFIGS[config_name]
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class)
+    app.config.update(overrides or {})
+    config_class.check(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    configure_logging(app)
+    register_proxy_fix(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    # X-Forwarded-For is trusted only when the operator says how many proxies set it.
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def register_extensions(app: Flask) -> None:
+    import models  # noqa: F401 - registers every table on the metadata
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    jwt.init_app(app)
+    limiter.init_app(app)
+    cors.init_app(
+        app,
+        resources={r"/*": {"origins": app.config["CORS_ORIGINS"]}},
+        allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
+        expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        supports_credentials=False,
+        max_age=600,
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    api.ERROR_SCHEMA = ErrorSchema
+    api.init_app(app)
+    api.register_field(Money, "string", "decimal")
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    app.register_blueprint(system.docs_assets_blp)
+
+
+def register_commands(app: Flask) -> None:
+    from init_db import register_seed_commands
+
+    register_seed_commands(app)

@@ -1,0 +1,187 @@
+"""Settings per environment, read from the environment (and `.env`)."""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote_plus
+
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent
+load_dotenv(BASE_DIR / ".env")
+
+DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production
+DEFAULT_CORS_ORIGINS = "http://localhost:3000,http://localhost:3001"
+MIN_JWT_SECRET_BYTES = 32
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    value = env_str(name)
+    return int(value) if value is not None else default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env_str(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in (env_str(name, default) or "").split(",") if item.strip()]
+
+
+def database_url() -> str:
+    """`DATABASE_URL`, else MySQL from the `DB_*` variables, else SQLite under instance/."""
+    url = env_str("DATABASE_URL")
+    if url:
+        return url
+    host = env_str("DB_HOST")
+    if host:
+        user = quote_plus(env_str("DB_USER", "root"))
+        password = quote_plus(env_str("DB_PASSWORD", ""))
+        credentials = f"{user}:{password}" if password else user
+        port = env_int("DB_PORT", 3306)
+        name = env_str("DB_NAME", "invitaciones_web")
+        return f"mysql+pymysql://{credentials}@{host}:{port}/{name}?charset=utf8mb4"
+    return f"sqlite:///{BASE_DIR / 'instance' / 'invitaciones.db'}"
+
+
+def engine_options(url: str) -> dict:
+    if url.startswith("mysql"):
+        return {"pool_pre_ping": True, "pool_recycle": 280}
+    return {}
+
+
+class Config:
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+
+    SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET)
+    JWT_SECRET_KEY = env_str("JWT_SECRET", DEFAULT_SECRET)
+    JWT_ALGORITHM = "HS256"
+    JWT_DECODE_ALGORITHMS = ["HS256"]
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15))
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("JWT_REFRESH_DAYS", 7))
+
+    SQLALCHEMY_DATABASE_URI = database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    REDIS_URL = env_str("REDIS_URL")
+    RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_DEFAULT = env_str("RATELIMIT_DEFAULT", "300 per minute")
+    RATELIMIT_HEADERS_ENABLED = True
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+
+    CORS_ORIGINS = env_list("CORS_ORIGINS", DEFAULT_CORS_ORIGINS)
+    MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 10)
+    # The whole request may carry a file of MAX_UPLOAD_MB plus its multipart envelope.
+    MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
+
+    PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL")
+    FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000")
+    ORDER_TTL_MINUTES = env_int("ORDER_TTL_MINUTES", 60)
+    BCRYPT_ROUNDS = env_int("BCRYPT_ROUNDS", 12)
+
+    ADMIN_EMAIL = env_str("ADMIN_EMAIL")
+    ADMIN_PASSWORD = env_str("ADMIN_PASSWORD")
+
+    MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "instance" / "media"))
+    MEDIA_BASE_URL = env_str("MEDIA_BASE_URL")
+    FTP_HOST = env_str("FTP_HOST")
+    FTP_PORT = env_int("FTP_PORT", 21)
+    FTP_USER = env_str("FTP_USER")
+    FTP_PASSWORD = env_str("FTP_PASSWORD")
+    FTP_BASE_DIR = env_str("FTP_BASE_DIR", "/")
+
+    IZIPAY_USERNAME = env_str("IZIPAY_USERNAME")
+    IZIPAY_PASSWORD = env_str("IZIPAY_PASSWORD")
+    IZIPAY_PUBLIC_KEY = env_str("IZIPAY_PUBLIC_KEY")
+    IZIPAY_HMAC_KEY = env_str("IZIPAY_HMAC_KEY")
+    IZIPAY_ENDPOINT = env_str("IZIPAY_ENDPOINT", "https://api.micuentaweb.pe")
+    IZIPAY_IPN_URL = env_str("IZIPAY_IPN_URL")
+
+    MAIL_SERVER = env_str("MAIL_SERVER")
+    MAIL_PORT = env_int("MAIL_PORT", 587)
+    MAIL_USERNAME = env_str("MAIL_USERNAME")
+    MAIL_PASSWORD = env_str("MAIL_PASSWORD")
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
+    MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "no-reply@invitaciones.local")
+
+    LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+    LOG_FORMAT = env_str("LOG_FORMAT", "text")
+
+    API_TITLE = "Invitaciones Web API"
+    API_VERSION = "1.0.0"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    # Served by the app itself from the swagger-ui-bundle package: the docs work offline.
+    OPENAPI_SWAGGER_UI_URL = "/api/docs/assets/"
+
+    @classmethod
+    def check(cls, settings: dict) -> None:
+        """Refuse settings that must never run; overridden where stricter rules apply."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = env_bool("FLASK_DEBUG", False)
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = env_str("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
+    BCRYPT_ROUNDS = 4
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+    REDIS_URL = None
+    JWT_SECRET_KEY = "testing-jwt-secret-with-at-least-32-bytes"  # noqa: S105
+    SECRET_KEY = "testing-secret-key"  # noqa: S105
+    ADMIN_EMAIL = None
+    ADMIN_PASSWORD = None
+    IZIPAY_USERNAME = IZIPAY_PASSWORD = IZIPAY_PUBLIC_KEY = IZIPAY_HMAC_KEY = None
+    FTP_HOST = None
+    MAIL_SERVER = None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    # Read, not forced off, so that a debug flag left on is refused instead of hidden.
+    DEBUG = env_bool("FLASK_DEBUG", False)
+    SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls, settings: dict) -> None:
+        problems = []
+        secret = settings.get("SECRET_KEY")
+        if not secret or secret == DEFAULT_SECRET:
+            problems.append("SECRET_KEY is missing or left at its default")
+        jwt_secret = settings.get("JWT_SECRET_KEY")
+        if not jwt_secret or jwt_secret == DEFAULT_SECRET:
+            problems.append("JWT_SECRET is missing or left at its default")
+        elif len(jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
+            problems.append(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
+        if settings.get("DEBUG"):
+            problems.append("debug mode must be off in production")
+        if problems:
+            raise RuntimeError("Refusing to start: " + "; ".join(problems))
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,37 @@
+"""The ORM models; importing this package registers every table on the metadata."""
+
+from models.claim import Claim
+from models.coupon import Coupon, CouponUsage, coupon_plans
+from models.invitation import Invitation
+from models.invitation_data import InvitationData
+from models.invitation_event import InvitationEvent
+from models.invitation_media import InvitationMedia
+from models.invitation_response import InvitationResponse
+from models.invitation_url import InvitationUrl
+from models.order import Order, OrderEvent, OrderItem
+from models.payment_transaction import PaymentTransaction
+from models.plan import Plan
+from models.template import Template
+from models.testimonial import Testimonial
+from models.user import User
+
+__all__ = [
+    "Claim",
+    "Coupon",
+    "CouponUsage",
+    "Invitation",
+    "InvitationData",
+    "InvitationEvent",
+    "InvitationMedia",
+    "InvitationResponse",
+    "InvitationUrl",
+    "Order",
+    "OrderEvent",
+    "OrderItem",
+    "PaymentTransaction",
+    "Plan",
+    "Template",
+    "Testimonial",
+    "User",
+    "coupon_plans",
+]

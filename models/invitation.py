@@ -1,0 +1,86 @@
+"""A customer's invitation: the root of its data, timeline, media, links and RSVPs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.mixins import TimestampMixin
+from models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from models.invitation_data import InvitationData
+    from models.invitation_event import InvitationEvent
+    from models.invitation_media import InvitationMedia
+    from models.invitation_response import InvitationResponse
+    from models.invitation_url import InvitationUrl
+    from models.order import Order, OrderItem
+    from models.plan import Plan
+    from models.template import Template
+    from models.user import User
+
+
+class Invitation(TimestampMixin, db.Model):
+    __tablename__ = "invitations"
+    # Serves the owner's newest-first list; its leading column also indexes user_id.
+    __table_args__ = (Index("ix_invitations_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("templates.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plans.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    is_published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The editor's ETag: bumped on every save, checked against If-Match.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    user: Mapped[User] = relationship(back_populates="invitations")
+    template: Mapped[Template] = relationship()
+    plan: Mapped[Plan | None] = relationship()
+    order: Mapped[Order | None] = relationship(back_populates="invitations")
+    order_items: Mapped[list[OrderItem]] = relationship(
+        back_populates="invitation", passive_deletes=True
+    )
+    data: Mapped[InvitationData | None] = relationship(
+        back_populates="invitation",
+        uselist=False,
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    events: Mapped[list[InvitationEvent]] = relationship(
+        back_populates="invitation",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(InvitationEvent.display_order, InvitationEvent.id)",
+    )
+    media: Mapped[list[InvitationMedia]] = relationship(
+        back_populates="invitation",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="(InvitationMedia.display_order, InvitationMedia.id)",
+    )
+    responses: Mapped[list[InvitationResponse]] = relationship(
+        back_populates="invitation",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="InvitationResponse.id",
+    )
+    urls: Mapped[list[InvitationUrl]] = relationship(
+        back_populates="invitation",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="InvitationUrl.id",
+    )

@@ -1,0 +1,50 @@
+"""Files attached to an invitation: photos, cover, music, gift QR, preview image."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from extensions import db
+from models.mixins import TimestampMixin
+
+if TYPE_CHECKING:
+    from models.invitation import Invitation
+
+MEDIA_TYPES = ("photo", "cover", "music", "gift_qr", "og_image")
+
+
+class InvitationMedia(TimestampMixin, db.Model):
+    __tablename__ = "invitation_media"
+    # Serves the ordered list; its leading column also indexes invitation_id.
+    __table_args__ = (
+        Index("ix_invitation_media_invitation_id_display_order", "invitation_id", "display_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), nullable=False
+    )
+    media_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    # Random names chosen by the server, relative to the storage backend's root.
+    storage_key: Mapped[str] = mapped_column(String(255), nullable=False)
+    thumbnail_key: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str] = mapped_column(String(500), nullable=False)
+    thumbnail_url: Mapped[str | None] = mapped_column(String(500))
+    mime_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    caption: Mapped[str | None] = mapped_column(String(300))
+    display_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    invitation: Mapped[Invitation] = relationship(back_populates="media")
+
+    @validates("media_type")
+    def _known_media_type(self, _key: str, value: str) -> str:
+        if value not in MEDIA_TYPES:
+            raise ValueError(f"unknown media type {value!r}")
+        return value

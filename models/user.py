@@ -1,0 +1,60 @@
+"""Accounts: customers and admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from extensions import db
+from models.mixins import TimestampMixin
+from models.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from models.invitation import Invitation
+    from models.order import Order
+
+ROLE_ADMIN = "admin"
+ROLE_USER = "user"
+ROLES = (ROLE_ADMIN, ROLE_USER)
+
+
+class User(TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-case, so the unique index is case-insensitive on every backend.
+    email: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default=ROLE_USER, index=True)
+    first_name: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    last_name: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    phone: Mapped[str | None] = mapped_column(String(30))
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, index=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on a password change or reset: tokens carrying an older value are refused.
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    invitations: Mapped[list[Invitation]] = relationship(back_populates="user")
+    orders: Mapped[list[Order]] = relationship(back_populates="user")
+
+    @validates("email")
+    def _lower_email(self, _key: str, value: str) -> str:
+        return value.strip().lower()
+
+    @validates("role")
+    def _known_role(self, _key: str, value: str) -> str:
+        if value not in ROLES:
+            raise ValueError(f"unknown role {value!r}")
+        return value
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ROLE_ADMIN
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

@@ -1,0 +1,80 @@
+"""Fixtures: one app per run on a fresh database built by the migrations; rows wiped per test."""
+
+import contextvars
+import os
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from extensions import db
+from tests import factories
+from tests.dbutil import fresh_database
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with fresh_database(worker) as url:
+        yield url
+
+
+class IsolatedClient(FlaskClient):
+    """Serves each request in a fresh context, as production does.
+
+    Flask reuses an app context that is already pushed (the test's own), which
+    would share `g` and the database session between the test and the request.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        upgrade()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def app_context(app):
+    """Each test runs in its own app context and leaves every table empty."""
+    with app.app_context():
+        yield
+        db.session.remove()
+        _delete_all_rows()
+
+
+def _delete_all_rows():
+    with db.engine.begin() as connection:
+        is_mysql = connection.dialect.name in ("mysql", "mariadb")
+        if is_mysql:
+            connection.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+        if is_mysql:
+            connection.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app_context):
+    """Factories bound to the database, e.g. `make.plan(price=...)`."""
+    return factories

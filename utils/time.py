@@ -1,0 +1,16 @@
+"""Clock helpers: UTC for storage, Lima for business dates."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+LIMA = ZoneInfo("America/Lima")
+
+
+def utcnow() -> datetime:
+    """The current instant as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+def lima_today() -> date:
+    """Today's date in Peru, the date business rules speak of."""
+    return datetime.now(LIMA).date()
