@@ -5,16 +5,20 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import plans, system, templates
+from api import admin, auth, plans, system, templates, users
 from api.errors import register_error_handlers
 from api.schemas.common import ErrorSchema
 from api.schemas.fields import Money
+from api.security import register_jwt_handlers
 from config import CONFIGS
-from extensions import api, cors, db, jwt, limiter, migrate
+from extensions import api, cors, db, jwt, migrate
+from utils.db import enable_sqlite_foreign_keys
 from utils.logging_config import configure_logging
+from utils.rate_limits import init_rate_limits
+from utils.redis_client import init_redis
 from utils.security_headers import register_security_headers
 
-BLUEPRINTS = (system.blp, plans.blp, templates.blp)
+BLUEPRINTS = (system.blp, auth.blp, users.blp, plans.blp, templates.blp, admin.blp)
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -30,6 +34,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
+    init_rate_limits(app)
     register_error_handlers(app)
     register_security_headers(app)
     register_commands(app)
@@ -46,10 +51,12 @@ def register_proxy_fix(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import models  # noqa: F401 - registers every table on the metadata
 
+    enable_sqlite_foreign_keys()
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     jwt.init_app(app)
-    limiter.init_app(app)
+    register_jwt_handlers(jwt)
+    init_redis(app)
     cors.init_app(
         app,
         resources={r"/*": {"origins": app.config["CORS_ORIGINS"]}},
@@ -65,6 +72,9 @@ def register_blueprints(app: Flask) -> None:
     api.ERROR_SCHEMA = ErrorSchema
     api.init_app(app)
     api.register_field(Money, "string", "decimal")
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(system.docs_assets_blp)

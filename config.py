@@ -79,7 +79,15 @@ class Config:
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_DEFAULT = env_str("RATELIMIT_DEFAULT", "300 per minute")
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "5 per minute")
+    RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", "20 per minute")
+    RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "10 per hour")
+    RATELIMIT_FORGOT_PASSWORD = env_str("RATELIMIT_FORGOT_PASSWORD", "5 per hour")
+    RATELIMIT_RSVP = env_str("RATELIMIT_RSVP", "20 per hour")
+    RATELIMIT_CLAIMS = env_str("RATELIMIT_CLAIMS", "5 per hour")
+    RATELIMIT_UPLOADS = env_str("RATELIMIT_UPLOADS", "60 per hour")
+    # Namespaces every Redis key (limits, blocklist), so apps can share one Redis safely.
+    REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "invitaciones")
     TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 
     CORS_ORIGINS = env_list("CORS_ORIGINS", DEFAULT_CORS_ORIGINS)

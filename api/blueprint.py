@@ -1,8 +1,15 @@
-"""The Blueprint every domain uses: flask-smorest's, with a stricter JSON body parser."""
+"""The Blueprint every domain uses: flask-smorest's, with a stricter JSON parser and auth."""
+
+import functools
 
 import flask_smorest
+from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_smorest import abort
 from webargs.flaskparser import FlaskParser
+
+from services.exceptions import ForbiddenError
+
+BEARER = [{"bearerAuth": []}]
 
 
 class StrictJsonParser(FlaskParser):
@@ -20,3 +27,30 @@ class StrictJsonParser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = StrictJsonParser()
+
+    def login_required(self, func):
+        """An access token of an active user; the view reads it as `current_user`."""
+        return self._guard(func, check=lambda: verify_jwt_in_request())
+
+    def login_optional(self, func):
+        """Anonymous callers welcome; a token, when sent, must be valid."""
+        return self._guard(func, check=lambda: verify_jwt_in_request(optional=True))
+
+    def refresh_token_required(self, func):
+        return self._guard(func, check=lambda: verify_jwt_in_request(refresh=True))
+
+    def admin_required(self, func):
+        def check():
+            verify_jwt_in_request()
+            if not current_user.is_admin:
+                raise ForbiddenError("This action is for administrators.")
+
+        return self._guard(func, check=check)
+
+    def _guard(self, func, *, check):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            check()
+            return func(*args, **kwargs)
+
+        return self.doc(security=BEARER)(wrapper)

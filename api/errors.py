@@ -2,6 +2,8 @@
 
 import logging
 
+import redis
+import sqlalchemy.exc
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -87,6 +89,11 @@ def handle_http_exception(error: HTTPException):
     return error_response(status, code, message, details, headers)
 
 
+def handle_dependency_down(error: Exception):
+    logger.exception("A backing service is unreachable")
+    return error_response(503, "service_unavailable", "A backing service is unavailable; retry.")
+
+
 def handle_unexpected_error(error: Exception):
     logger.exception("Unhandled exception")
     return error_response(500, "internal_server_error", HTTP_ERROR_MESSAGES[500])
@@ -95,4 +102,6 @@ def handle_unexpected_error(error: Exception):
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(redis.RedisError, handle_dependency_down)
+    app.register_error_handler(sqlalchemy.exc.OperationalError, handle_dependency_down)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,5 +1,6 @@
 """The ORM models; importing this package registers every table on the metadata."""
 
+from models.auth_token import PasswordResetToken, RevokedToken
 from models.claim import Claim
 from models.coupon import Coupon, CouponUsage, coupon_plans
 from models.invitation import Invitation
@@ -28,8 +29,10 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderItem",
+    "PasswordResetToken",
     "PaymentTransaction",
     "Plan",
+    "RevokedToken",
     "Template",
     "Testimonial",
     "User",

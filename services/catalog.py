@@ -6,6 +6,7 @@ from extensions import db
 from models.plan import Plan
 from models.template import Template
 from services.exceptions import NotFoundError
+from utils.db import escape_like
 from utils.pagination import Page, paginate
 
 
@@ -36,7 +37,7 @@ def list_active_templates(
     if category:
         query = query.where(Template.category == category)
     if q and q.strip():
-        pattern = f"%{_escape_like(q.strip().lower())}%"
+        pattern = f"%{escape_like(q.strip().lower())}%"
         query = query.where(
             or_(
                 func.lower(Template.name).like(pattern, escape="\\"),
@@ -62,7 +63,3 @@ def get_active_template(template_id: int) -> Template:
     if template is None or not template.is_active:
         raise TemplateNotFoundError()
     return template
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -78,3 +78,14 @@ def runner(app):
 def make(app_context):
     """Factories bound to the database, e.g. `make.plan(price=...)`."""
     return factories
+
+
+@pytest.fixture
+def auth_headers(app_context):
+    """`auth_headers(user)` -> the Authorization header of a fresh access token for `user`."""
+    from services.tokens import issue_token_pair
+
+    def headers_for(user) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_token_pair(user)['access_token']}"}
+
+    return headers_for

@@ -1,0 +1,86 @@
+"""The signed-in user's own account."""
+
+import secrets
+
+from sqlalchemy import delete, func, or_, select
+
+from extensions import db
+from models.auth_token import PasswordResetToken
+from models.invitation import Invitation
+from models.user import User
+from services.auth import InvalidCredentialsError
+from services.exceptions import ConflictError, NotFoundError
+from utils.db import escape_like, transactional
+from utils.pagination import Page, paginate
+from utils.passwords import check_password, hash_password
+from utils.time import utcnow
+
+
+def get_active_user(user_id: int) -> User | None:
+    """The user a token names, if that account may still act."""
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+@transactional
+def update_profile(user: User, changes: dict) -> User:
+    for field in ("first_name", "last_name", "phone"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    return user
+
+
+@transactional
+def delete_account(user: User, *, password: str) -> None:
+    """Disable the account and erase its personal data; orders stay for accounting."""
+    if not check_password(password, user.password_hash):
+        raise InvalidCredentialsError("The password is incorrect.")
+    for invitation in db.session.scalars(select(Invitation).where(Invitation.user_id == user.id)):
+        db.session.delete(invitation)
+    db.session.execute(delete(PasswordResetToken).where(PasswordResetToken.user_id == user.id))
+    user.email = f"deleted-{user.id}-{secrets.token_hex(6)}@deleted.invalid"
+    user.first_name = ""
+    user.last_name = ""
+    user.phone = None
+    user.password_hash = hash_password(secrets.token_urlsafe(32))
+    user.is_active = False
+    user.deleted_at = utcnow()
+    user.token_version += 1
+
+
+def list_users(*, page: int, per_page: int, q: str | None = None, role: str | None = None) -> Page:
+    query = select(User).where(User.deleted_at.is_(None))
+    if role:
+        query = query.where(User.role == role)
+    if q and q.strip():
+        pattern = f"%{escape_like(q.strip().lower())}%"
+        query = query.where(
+            or_(
+                User.email.like(pattern, escape="\\"),
+                func.lower(User.first_name).like(pattern, escape="\\"),
+                func.lower(User.last_name).like(pattern, escape="\\"),
+            )
+        )
+    return paginate(query.order_by(User.created_at.desc(), User.id.desc()), page, per_page)
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFoundError("User not found.")
+    return user
+
+
+@transactional
+def admin_update_user(admin: User, user_id: int, changes: dict) -> User:
+    user = get_user(user_id)
+    if user.id == admin.id and (
+        changes.get("role", user.role) != user.role or changes.get("is_active") is False
+    ):
+        raise ConflictError("Administrators cannot demote or disable themselves.")
+    if user.deleted_at is not None and changes.get("is_active"):
+        raise ConflictError("A deleted account cannot be re-enabled.")
+    for field in ("role", "is_active"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    return user
