@@ -98,7 +98,7 @@ def refresh(refresh_payload: dict, user: User) -> dict:
 def logout(access_payload: dict, user: User, refresh_token: str | None = None) -> None:
     tokens.revoke(access_payload)
     if refresh_token:
-        tokens.revoke_encoded(refresh_token, user_id=user.id, token_type="refresh")
+        tokens.revoke_encoded(refresh_token, user_id=user.id, token_type="refresh")  # noqa: S106
 
 
 @transactional
