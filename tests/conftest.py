@@ -4,6 +4,7 @@ import contextvars
 import os
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -29,7 +30,12 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        # End the test's own transaction, so it sees what the request committed (MySQL's
+        # REPEATABLE READ would otherwise keep showing the test its older snapshot).
+        if has_app_context():
+            db.session.rollback()
+        return response
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,9 @@ NAMED_LIMITS = {
 }
 
 # Probes, docs and gateway callbacks are never throttled by the default limit.
-EXEMPT_ENDPOINTS = {"system.health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+EXEMPT_ENDPOINTS = frozenset(
+    {"system.health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+)
 
 
 def rate_limit(*names: str):
@@ -58,19 +60,22 @@ KEY_FUNCTIONS = {
 
 def init_rate_limits(app: Flask) -> Limiter:
     config = app.config
+    exempt = EXEMPT_ENDPOINTS | {
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if getattr(view, "_rate_limit_exempt", False)
+    }
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
         default_limits=[config["RATELIMIT_DEFAULT"]],
-        default_limits_exempt_when=lambda: request.endpoint in EXEMPT_ENDPOINTS,
+        default_limits_exempt_when=lambda: request.endpoint in exempt,
         storage_uri=config["RATELIMIT_STORAGE_URI"],
         key_prefix=config["REDIS_KEY_PREFIX"],
         headers_enabled=True,
         strategy="fixed-window",
     )
     for endpoint, view in list(app.view_functions.items()):
-        if getattr(view, "_rate_limit_exempt", False):
-            EXEMPT_ENDPOINTS.add(endpoint)
         for name in getattr(view, "_rate_limits", ()):
             config_key, key_kind = NAMED_LIMITS[name]
             view = limiter.limit(config[config_key], key_func=KEY_FUNCTIONS[key_kind], scope=name)(

@@ -1,0 +1,196 @@
+"""Rate limits, and what several app instances (workers, hosts) must agree on."""
+
+import os
+import secrets
+
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from app import create_app
+from extensions import db
+from models.auth_token import RevokedToken
+from tests.conftest import IsolatedClient
+from tests.factories import DEFAULT_PASSWORD
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_prefix():
+    """A key namespace of this test's own in the shared Redis, removed afterwards."""
+    prefix = f"test-{secrets.token_hex(6)}"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"*{prefix}*"):
+        client.delete(key)
+
+
+@pytest.fixture
+def new_app(database_url):
+    """Build another app instance on the same database, as another worker or host would be."""
+
+    def build(**overrides):
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        app.test_client_class = IsolatedClient
+        return app
+
+    return build
+
+
+def attempt_login(client, email, password="equivocada1", **headers):
+    return client.post(
+        "/api/auth/login", json={"email": email, "password": password}, headers=headers
+    )
+
+
+def test_login_is_limited_per_ip_and_email_with_retry_after(new_app, make):
+    make.user(email="luis@example.com")
+    client = new_app(RATELIMIT_ENABLED=True).test_client()
+
+    statuses = [attempt_login(client, "luis@example.com").status_code for _ in range(5)]
+    blocked = attempt_login(client, "luis@example.com")
+    other_account = attempt_login(client, "rosa@example.com")
+
+    assert statuses == [401] * 5
+    assert blocked.status_code == 429
+    assert blocked.get_json()["error"] == "rate_limited"
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert other_account.status_code == 401
+
+
+def test_login_is_limited_per_ip_across_emails(new_app):
+    client = new_app(RATELIMIT_ENABLED=True).test_client()
+
+    statuses = [attempt_login(client, f"u{i}@example.com").status_code for i in range(21)]
+
+    assert statuses[:20] == [401] * 20
+    assert statuses[20] == 429
+
+
+def test_register_is_limited_per_ip(new_app):
+    client = new_app(RATELIMIT_ENABLED=True, RATELIMIT_REGISTER="2 per hour").test_client()
+
+    def register(n):
+        body = {"email": f"n{n}@example.com", "password": "clave12345", "first_name": "A"}
+        return client.post("/api/auth/register", json={**body, "last_name": "B"}).status_code
+
+    assert [register(n) for n in range(3)] == [201, 201, 429]
+
+
+def test_forgot_password_is_limited_per_email(new_app):
+    client = new_app(RATELIMIT_ENABLED=True).test_client()
+
+    def ask(email):
+        return client.post("/api/auth/forgot-password", json={"email": email}).status_code
+
+    assert [ask("luis@example.com") for _ in range(6)] == [202] * 5 + [429]
+    assert ask("rosa@example.com") == 202
+
+
+def test_forwarded_for_is_ignored_without_trusted_proxies(new_app):
+    client = new_app(RATELIMIT_ENABLED=True).test_client()
+
+    statuses = [
+        attempt_login(client, "x@example.com", **{"X-Forwarded-For": f"10.0.0.{i}"}).status_code
+        for i in range(6)
+    ]
+
+    assert statuses[-1] == 429
+
+
+def test_forwarded_for_is_the_client_ip_behind_a_trusted_proxy(new_app):
+    client = new_app(RATELIMIT_ENABLED=True, TRUSTED_PROXIES=1).test_client()
+
+    statuses = [
+        attempt_login(client, "x@example.com", **{"X-Forwarded-For": f"10.0.0.{i}"}).status_code
+        for i in range(6)
+    ]
+
+    assert statuses == [401] * 6
+
+
+def test_in_memory_limits_are_per_instance(new_app):
+    first = new_app(RATELIMIT_ENABLED=True).test_client()
+    second = new_app(RATELIMIT_ENABLED=True).test_client()
+
+    for _ in range(5):
+        attempt_login(first, "luis@example.com")
+
+    assert attempt_login(second, "luis@example.com").status_code == 401
+
+
+def test_two_instances_share_login_limits_through_redis(new_app, redis_prefix):
+    settings = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "REDIS_URL": REDIS_URL,
+        "REDIS_KEY_PREFIX": redis_prefix,
+    }
+    first = new_app(**settings).test_client()
+    second = new_app(**settings).test_client()
+
+    statuses = [attempt_login(first, "luis@example.com").status_code for _ in range(3)]
+    statuses += [attempt_login(second, "luis@example.com").status_code for _ in range(2)]
+
+    assert statuses == [401] * 5
+    assert attempt_login(first, "luis@example.com").status_code == 429
+    assert attempt_login(second, "luis@example.com").status_code == 429
+
+
+def _login_pair(client, email):
+    return attempt_login(client, email, DEFAULT_PASSWORD).get_json()
+
+
+def _bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_two_instances_sharing_the_database_agree_on_a_logout(new_app, make):
+    make.user(email="luis@example.com")
+    first = new_app().test_client()
+    second = new_app().test_client()
+    pair = _login_pair(first, "luis@example.com")
+    assert second.get("/api/auth/me", headers=_bearer(pair["access_token"])).status_code == 200
+
+    first.post("/api/auth/logout", headers=_bearer(pair["access_token"]))
+
+    response = second.get("/api/auth/me", headers=_bearer(pair["access_token"]))
+    assert response.get_json()["error"] == "token_revoked"
+    assert db.session.scalar(select(func.count()).select_from(RevokedToken)) == 1
+
+
+def test_two_instances_sharing_redis_agree_on_a_logout(new_app, make, redis_prefix):
+    make.user(email="luis@example.com")
+    settings = {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": redis_prefix}
+    first = new_app(**settings).test_client()
+    second = new_app(**settings).test_client()
+    pair = _login_pair(first, "luis@example.com")
+
+    first.post(
+        "/api/auth/logout",
+        headers=_bearer(pair["access_token"]),
+        json={"refresh_token": pair["refresh_token"]},
+    )
+
+    me = second.get("/api/auth/me", headers=_bearer(pair["access_token"]))
+    refresh = second.post("/api/auth/refresh", headers=_bearer(pair["refresh_token"]))
+    assert me.get_json()["error"] == "token_revoked"
+    assert refresh.get_json()["error"] == "token_revoked"
+    # The blocklist lived in Redis, with an expiry, not in the database.
+    assert db.session.scalar(select(func.count()).select_from(RevokedToken)) == 0
+    keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(f"{redis_prefix}:revoked:*"))
+    assert len(keys) == 2
+    assert all(0 < redis.Redis.from_url(REDIS_URL).ttl(key) <= 7 * 24 * 3600 for key in keys)
+
+
+def test_refresh_rotation_through_redis_refuses_reuse(new_app, make, redis_prefix):
+    make.user(email="luis@example.com")
+    client = new_app(REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix).test_client()
+    pair = _login_pair(client, "luis@example.com")
+
+    assert (
+        client.post("/api/auth/refresh", headers=_bearer(pair["refresh_token"])).status_code == 200
+    )
+    reused = client.post("/api/auth/refresh", headers=_bearer(pair["refresh_token"]))
+    assert reused.get_json()["error"] == "token_revoked"
