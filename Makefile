@@ -38,5 +38,8 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+bench: install
+	$(BIN)/python -m bench.login_latency
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -10,6 +10,7 @@ from extensions import db
 from models.auth_token import RevokedToken
 from models.user import User
 from services.exceptions import UnauthorizedError
+from utils.db import transactional
 from utils.redis_client import get_redis, redis_key
 from utils.time import utcnow
 
@@ -80,6 +81,7 @@ def rotate_refresh_token(payload: dict, user: User) -> dict[str, str]:
     return issue_token_pair(user)
 
 
+@transactional
 def purge_expired_revocations() -> int:
     result = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
     return result.rowcount or 0
