@@ -55,7 +55,8 @@ def database_url() -> str:
 def engine_options(url: str) -> dict:
     if url.startswith("mysql"):
         return {"pool_pre_ping": True, "pool_recycle": 280}
-    return {}
+    # SQLite has one writer at a time: wait for the lock instead of failing "database is locked".
+    return {"connect_args": {"timeout": 30}}
 
 
 class Config:
@@ -117,6 +118,7 @@ class Config:
     IZIPAY_HMAC_KEY = env_str("IZIPAY_HMAC_KEY")
     IZIPAY_ENDPOINT = env_str("IZIPAY_ENDPOINT", "https://api.micuentaweb.pe")
     IZIPAY_IPN_URL = env_str("IZIPAY_IPN_URL")
+    IZIPAY_TIMEOUT_SECONDS = float(env_str("IZIPAY_TIMEOUT_SECONDS", "10"))
 
     MAIL_SERVER = env_str("MAIL_SERVER")
     MAIL_PORT = env_int("MAIL_PORT", 587)

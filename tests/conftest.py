@@ -14,6 +14,9 @@ from extensions import db
 from tests import factories
 from tests.dbutil import fresh_database
 
+# Real local servers the tests talk to: a gateway speaking Izipay's protocol, and SMTP.
+pytest_plugins = ["tests.izipay_server", "tests.smtp_server"]
+
 
 @pytest.fixture(scope="session")
 def database_url():

@@ -2,10 +2,9 @@
 
 from app import create_app
 from tests.conftest import IsolatedClient
-from tests.smtp_server import smtp_server  # noqa: F401 - fixture
 
 
-def test_password_reset_mail_goes_out_by_smtp(database_url, make, smtp_server):  # noqa: F811
+def test_password_reset_mail_goes_out_by_smtp(database_url, make, smtp_server):
     make.user(email="luis@example.com", first_name="Luis")
     app = create_app(
         "testing",
