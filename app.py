@@ -5,7 +5,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import admin, auth, plans, system, templates, users
+from api import admin, auth, cart, coupons, orders, plans, system, templates, users
 from api.errors import register_error_handlers
 from api.schemas.common import ErrorSchema
 from api.schemas.fields import Money
@@ -18,7 +18,17 @@ from utils.rate_limits import init_rate_limits
 from utils.redis_client import init_redis
 from utils.security_headers import register_security_headers
 
-BLUEPRINTS = (system.blp, auth.blp, users.blp, plans.blp, templates.blp, admin.blp)
+BLUEPRINTS = (
+    system.blp,
+    auth.blp,
+    users.blp,
+    plans.blp,
+    templates.blp,
+    cart.blp,
+    coupons.blp,
+    orders.blp,
+    admin.blp,
+)
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -81,6 +91,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from commands import register_order_commands
     from init_db import register_seed_commands
 
     register_seed_commands(app)
+    register_order_commands(app)

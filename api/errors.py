@@ -52,14 +52,26 @@ def error_response(status: int, code: str, message: str, details=None, headers=N
 
 
 def _validation_details(messages) -> dict:
-    """Flatten webargs' {location: {field: [msg]}} into {field: [msg]}."""
+    """Flatten webargs' {location: {field: [msg]}} into {field: [msg]}.
+
+    Nested fields get dotted keys (`items.0.quantity`), the same keys services use.
+    """
     details: dict = {}
     for location_messages in (messages or {}).values():
         if isinstance(location_messages, dict):
-            details.update(location_messages)
+            _flatten_into(details, location_messages, "")
         else:
             details.setdefault("_schema", []).extend(location_messages)
     return details
+
+
+def _flatten_into(details: dict, messages: dict, prefix: str) -> None:
+    for key, value in messages.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _flatten_into(details, value, f"{name}.")
+        else:
+            details.setdefault(name, []).extend(value if isinstance(value, list) else [value])
 
 
 def handle_app_error(error: AppError):

@@ -6,6 +6,8 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from extensions import db
+from models.coupon import Coupon
+from models.invitation import Invitation
 from models.plan import Plan
 from models.template import Template
 from models.user import User
@@ -60,3 +62,28 @@ class TemplateFactory(BaseFactory):
 user = UserFactory
 plan = PlanFactory
 template = TemplateFactory
+
+
+class CouponFactory(BaseFactory):
+    class Meta:
+        model = Coupon
+
+    code = factory.Sequence(lambda n: f"CUPON{n}")
+    discount_type = "percentage"
+    discount_value = Decimal("10.00")
+    used_count = 0
+
+
+class InvitationFactory(BaseFactory):
+    """A draft: no order, no plan."""
+
+    class Meta:
+        model = Invitation
+
+    user = factory.SubFactory(UserFactory)
+    template = factory.SubFactory(TemplateFactory)
+    title = "Nuestra boda"
+
+
+coupon = CouponFactory
+invitation = InvitationFactory
