@@ -5,7 +5,7 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import admin, auth, cart, coupons, orders, plans, system, templates, users
+from api import admin, auth, cart, coupons, orders, payments, plans, system, templates, users
 from api.errors import register_error_handlers
 from api.schemas.common import ErrorSchema
 from api.schemas.fields import Money
@@ -28,6 +28,7 @@ BLUEPRINTS = (
     coupons.blp,
     orders.blp,
     admin.blp,
+    payments.blp,
 )
 
 
@@ -91,8 +92,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from commands import register_order_commands
+    from commands import register_commands as register_operator_commands
     from init_db import register_seed_commands
 
     register_seed_commands(app)
-    register_order_commands(app)
+    register_operator_commands(app)

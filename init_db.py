@@ -1,10 +1,9 @@
-"""`flask seed`, `flask create-admin`, `flask tokens purge`: data set-up and upkeep."""
+"""`flask seed` and `flask create-admin`: reference data and the first admin."""
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
 
-from services import seed, tokens
+from services import seed
 from services.exceptions import AppError
 
 
@@ -29,13 +28,3 @@ def register_seed_commands(app: Flask) -> None:
         except AppError as error:
             raise click.ClickException(error.message) from error
         click.echo(f"Admin {admin.email} created.")
-
-    tokens_group = AppGroup("tokens", help="JWT blocklist upkeep.")
-
-    @tokens_group.command("purge")
-    def purge_tokens_command():
-        """Delete blocklist rows whose tokens have expired anyway."""
-        removed = tokens.purge_expired_revocations()
-        click.echo(f"Removed {removed} expired revocations.")
-
-    app.cli.add_command(tokens_group)

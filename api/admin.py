@@ -5,6 +5,9 @@ from flask_jwt_extended import current_user
 from api.blueprint import Blueprint
 from api.schemas.admin import (
     AdminCouponSchema,
+    AdminOrderDetailSchema,
+    AdminOrderQueryArgs,
+    AdminOrderSchema,
     AdminPlanSchema,
     AdminTemplateQueryArgs,
     AdminTemplateSchema,
@@ -22,7 +25,8 @@ from api.schemas.admin import (
     UserQueryArgs,
 )
 from api.schemas.common import PaginationArgs, page_of
-from services import catalog_admin, coupons, users
+from api.schemas.payments import RefundRequestSchema
+from services import catalog_admin, coupons, orders, payments, users
 
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
 
@@ -202,3 +206,31 @@ def delete_coupon(coupon_id: int):
 def list_coupon_usages(args, coupon_id: int):
     """Orders holding a use of the coupon, newest first."""
     return coupons.list_coupon_usages(coupon_id, **args)
+
+
+@blp.get("/orders")
+@blp.admin_required
+@blp.arguments(AdminOrderQueryArgs, location="query")
+@blp.response(200, page_of(AdminOrderSchema))
+def list_orders(args):
+    """Every order, newest first; `q` matches order number or e-mail; dates are Lima days."""
+    return orders.admin_list_orders(**args)
+
+
+@blp.get("/orders/<order_number>")
+@blp.admin_required
+@blp.response(200, AdminOrderDetailSchema)
+def get_order(order_number: str):
+    """One order with its status history and every payment notification received."""
+    return orders.admin_get_order(order_number)
+
+
+@blp.post("/orders/<order_number>/refund")
+@blp.admin_required
+@blp.arguments(RefundRequestSchema)
+@blp.response(200, AdminOrderSchema)
+@blp.alt_response(409, schema="Error")
+@blp.alt_response(502, schema="Error")
+def refund_order(data, order_number: str):
+    """Refund a paid order through Izipay and take its invitations down."""
+    return payments.refund_order(current_user, order_number, comment=data.get("comment"))

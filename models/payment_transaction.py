@@ -30,8 +30,9 @@ SOURCES = (SOURCE_IPN, SOURCE_VERIFY, SOURCE_REFUND)
 
 class PaymentTransaction(db.Model):
     __tablename__ = "payment_transactions"
-    # A transaction reaching a given status is processed once, whichever channel reports it.
-    __table_args__ = (UniqueConstraint("transaction_uuid", "status", "kind"),)
+    # A transaction reaching a given detailed status (AUTHORISED, CAPTURED, ...) is processed
+    # once, whichever channel (IPN or browser return) reports it first.
+    __table_args__ = (UniqueConstraint("transaction_uuid", "detailed_status", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     gateway: Mapped[str] = mapped_column(String(20), nullable=False, default=GATEWAY_IZIPAY)
@@ -43,6 +44,7 @@ class PaymentTransaction(db.Model):
     order_number: Mapped[str | None] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False, default=KIND_NOTIFICATION)
     source: Mapped[str] = mapped_column(String(10), nullable=False)
+    order_status: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[str | None] = mapped_column(String(32))
     detailed_status: Mapped[str | None] = mapped_column(String(64))
     # Céntimos, as the gateway sends them.
@@ -55,6 +57,9 @@ class PaymentTransaction(db.Model):
         Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
     )
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    # Repeats of the same notification are acknowledged and counted, not stored again.
+    times_received: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    last_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     processed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     order: Mapped[Order | None] = relationship(back_populates="payment_transactions")

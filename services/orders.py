@@ -5,7 +5,7 @@ import string
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,10 +26,10 @@ from models.order import (
 from models.user import User
 from services import coupons, pricing, provisioning
 from services.exceptions import AppError, InvalidStateError, NotFoundError
-from utils.db import transactional
+from utils.db import escape_like, transactional
 from utils.money import ZERO
 from utils.pagination import Page, paginate
-from utils.time import LIMA, utcnow
+from utils.time import LIMA, lima_day_start, utcnow
 
 # The whole status machine: every change of Order.status goes through `transition_order`.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -260,3 +260,47 @@ def _insert_order(**columns) -> Order:
             continue
         return order
     raise OrderNumberExhaustedError()
+
+
+def admin_list_orders(
+    *,
+    page: int,
+    per_page: int,
+    status: str | None = None,
+    q: str | None = None,
+    date_from=None,
+    date_to=None,
+) -> Page:
+    """Every order, newest first; `q` matches the order number or the buyer's e-mail."""
+    query = select(Order).options(*_ORDER_LOADS, selectinload(Order.user))
+    if status:
+        query = query.where(Order.status == status)
+    if q and q.strip():
+        pattern = f"%{escape_like(q.strip().lower())}%"
+        query = query.join(User, User.id == Order.user_id).where(
+            or_(
+                func.lower(Order.order_number).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+            )
+        )
+    if date_from:
+        query = query.where(Order.created_at >= lima_day_start(date_from))
+    if date_to:
+        query = query.where(Order.created_at < lima_day_start(date_to + timedelta(days=1)))
+    return paginate(query.order_by(Order.created_at.desc(), Order.id.desc()), page, per_page)
+
+
+def admin_get_order(order_number: str) -> Order:
+    order = db.session.scalar(
+        select(Order)
+        .where(Order.order_number == order_number.strip().upper())
+        .options(
+            *_ORDER_LOADS,
+            selectinload(Order.user),
+            selectinload(Order.events),
+            selectinload(Order.payment_transactions),
+        )
+    )
+    if order is None:
+        raise OrderNotFoundError()
+    return order

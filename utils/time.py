@@ -1,6 +1,6 @@
 """Clock helpers: UTC for storage, Lima for business dates."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 LIMA = ZoneInfo("America/Lima")
@@ -14,3 +14,8 @@ def utcnow() -> datetime:
 def lima_today() -> date:
     """Today's date in Peru, the date business rules speak of."""
     return datetime.now(LIMA).date()
+
+
+def lima_day_start(day: date) -> datetime:
+    """The instant a Lima calendar day begins, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=LIMA)

@@ -4,13 +4,15 @@ import json
 import re
 from datetime import UTC
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.schemas.auth import UserSchema
 from api.schemas.catalog import PlanSchema, TemplateSchema
+from api.schemas.commerce import OrderSchema
 from api.schemas.common import PaginationArgs
 from api.schemas.fields import Money, validate_not_blank
 from models.coupon import DISCOUNT_TYPES
+from models.order import ORDER_STATUSES
 from models.template import CATEGORIES
 from models.user import ROLES
 
@@ -239,3 +241,52 @@ class CouponUsageSchema(Schema):
     order_status = fields.String(attribute="order.status")
     discount_amount = Money()
     created_at = fields.DateTime()
+
+
+class AdminOrderQueryArgs(PaginationArgs):
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    q = fields.String(validate=validate.Length(max=100))
+    date_from = fields.Date()
+    date_to = fields.Date()
+
+    @validates_schema
+    def _ordered_dates(self, data, **kwargs):
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise ValidationError("Must not be before date_from.", "date_to")
+
+
+class PaymentTransactionSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    source = fields.String()
+    transaction_uuid = fields.String(allow_none=True)
+    order_status = fields.String(allow_none=True)
+    status = fields.String(allow_none=True)
+    detailed_status = fields.String(allow_none=True)
+    amount = fields.Integer(allow_none=True, metadata={"description": "céntimos"})
+    currency = fields.String(allow_none=True)
+    mode = fields.String(allow_none=True)
+    flagged = fields.Boolean()
+    flag_reason = fields.String(allow_none=True)
+    processed = fields.Boolean()
+    times_received = fields.Integer()
+    received_at = fields.DateTime()
+    last_received_at = fields.DateTime(allow_none=True)
+
+
+class OrderEventSchema(Schema):
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    reason = fields.String(allow_none=True)
+    actor_user_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class AdminOrderSchema(OrderSchema):
+    user_id = fields.Integer()
+    user_email = fields.Function(lambda order: order.user.email if order.user else None)
+
+
+class AdminOrderDetailSchema(AdminOrderSchema):
+    events = fields.List(fields.Nested(OrderEventSchema))
+    payment_transactions = fields.List(fields.Nested(PaymentTransactionSchema))

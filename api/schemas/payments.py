@@ -1,0 +1,53 @@
+"""Izipay payment requests and answers."""
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+
+class FormTokenRequestSchema(Schema):
+    order_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class FormTokenSchema(Schema):
+    form_token = fields.String()
+    public_key = fields.String()
+    order_number = fields.String()
+    amount = fields.Integer(metadata={"description": "In céntimos: 14900 is S/ 149.00"})
+    currency = fields.String()
+
+
+SIGNED_FIELD_NAMES = ("kr-answer", "kr-hash", "kr-hash-algorithm", "kr-hash-key", "kr-answer-type")
+
+
+def _signed_fields() -> dict:
+    # Kept under the gateway's own names; presence is checked by the service (400, not 422).
+    return {name: fields.String() for name in SIGNED_FIELD_NAMES}
+
+
+class IpnFormSchema(Schema.from_dict(_signed_fields(), name="IpnFormBase")):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class BrowserReturnSchema(Schema.from_dict(_signed_fields(), name="BrowserReturnBase")):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class AcknowledgementSchema(Schema):
+    status = fields.String()
+    outcome = fields.String()
+
+
+class PaymentsHealthSchema(Schema):
+    status = fields.String()
+    configured = fields.Boolean()
+    mode = fields.String(allow_none=True)
+    gateway = fields.String()
+
+
+class PaymentsHealthArgs(Schema):
+    deep = fields.Boolean(load_default=False)
+
+
+class RefundRequestSchema(Schema):
+    comment = fields.String(validate=validate.Length(max=255))
