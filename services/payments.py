@@ -36,7 +36,7 @@ from services.izipay import (
     verify_browser_signature,
     verify_ipn_signature,
 )
-from utils.db import transactional
+from utils.db import lock_one, transactional
 from utils.money import format_money, to_cents
 from utils.time import utcnow
 
@@ -148,12 +148,7 @@ def _record_and_apply(
     The lock serializes concurrent deliveries of one order's notifications, so the
     duplicate check below is reliable; the unique constraint backs it up.
     """
-    order = db.session.scalar(
-        select(Order)
-        .where(Order.order_number == answer.order_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    order = lock_one(Order, Order.order_number == answer.order_id)
     previous = _find_recorded(answer)
     if previous is not None:
         previous.times_received += 1
@@ -294,12 +289,7 @@ def refund_order(admin: User, order_number: str, *, comment: str | None = None) 
     The order row stays locked during the gateway call so two admins cannot refund twice.
     A gateway refusal raises before anything is written.
     """
-    order = db.session.scalar(
-        select(Order)
-        .where(Order.order_number == order_number.strip().upper())
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    order = lock_one(Order, Order.order_number == order_number.strip().upper())
     if order is None:
         raise NotFoundError("Order not found.")
     if order.status != STATUS_PAID:

@@ -12,7 +12,7 @@ from models.invitation_data import InvitationData
 from models.invitation_url import KIND_MAIN, InvitationUrl
 from models.order import STATUS_PAID, Order
 from services.exceptions import InvalidStateError
-from utils.db import transactional
+from utils.db import lock_one, transactional
 
 # Lower-case only: MariaDB's collation compares codes case-insensitively.
 LINK_CODE_ALPHABET = string.ascii_lowercase + string.digits
@@ -58,12 +58,7 @@ def provision_order(order: Order) -> list[Invitation]:
     template. Invitations the order already has (even ones deleted since) count as delivered.
     Returns every invitation of the order, oldest first.
     """
-    locked = db.session.scalar(
-        select(Order)
-        .where(Order.id == order.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    locked = lock_one(Order, Order.id == order.id)
     if locked is None or locked.status != STATUS_PAID:
         raise OrderNotPaidError()
     existing = list(db.session.scalars(select(Invitation).where(Invitation.order_id == order.id)))

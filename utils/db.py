@@ -4,7 +4,7 @@ import functools
 import sqlite3
 from contextvars import ContextVar
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from extensions import db
@@ -52,3 +52,10 @@ def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
 def escape_like(text: str) -> str:
     """Make user text match literally inside a LIKE pattern (used with escape='\\')."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def lock_one(model, *conditions):
+    """The row matching `conditions`, locked until the transaction ends (SELECT ... FOR UPDATE),
+    read afresh even if the session already holds an older copy; None when there is none."""
+    query = select(model).where(*conditions).with_for_update()
+    return db.session.scalar(query.execution_options(populate_existing=True))
