@@ -2,15 +2,19 @@
 
 import logging
 
+import redis
 from sqlalchemy import text
 
 from extensions import db
+from utils.redis_client import get_redis
 
 logger = logging.getLogger(__name__)
 
 
 def check_health() -> dict:
     checks = {"database": _check_database()}
+    if get_redis() is not None:
+        checks["redis"] = _check_redis()
     status = "ok" if all(value == "ok" for value in checks.values()) else "unavailable"
     return {"status": status, "checks": checks}
 
@@ -22,4 +26,13 @@ def _check_database() -> str:
     except Exception:
         logger.exception("Health check: database unreachable")
         db.session.rollback()
+        return "error"
+
+
+def _check_redis() -> str:
+    try:
+        get_redis().ping()
+        return "ok"
+    except redis.RedisError:
+        logger.exception("Health check: Redis unreachable")
         return "error"

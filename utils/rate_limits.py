@@ -74,6 +74,8 @@ def init_rate_limits(app: Flask) -> Limiter:
         key_prefix=config["REDIS_KEY_PREFIX"],
         headers_enabled=True,
         strategy="fixed-window",
+        # If Redis is unreachable, count in memory instead of failing every request.
+        in_memory_fallback_enabled=True,
     )
     for endpoint, view in list(app.view_functions.items()):
         for name in getattr(view, "_rate_limits", ()):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app import create_app
 from extensions import db
 from models.auth_token import RevokedToken
+from services.tokens import issue_token_pair
 from tests.conftest import IsolatedClient
 from tests.factories import DEFAULT_PASSWORD
 
@@ -194,3 +195,37 @@ def test_refresh_rotation_through_redis_refuses_reuse(new_app, make, redis_prefi
     )
     reused = client.post("/api/auth/refresh", headers=_bearer(pair["refresh_token"]))
     assert reused.get_json()["error"] == "token_revoked"
+
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+
+
+def test_health_reports_redis_when_configured(new_app, redis_prefix):
+    healthy = new_app(REDIS_URL=REDIS_URL, REDIS_KEY_PREFIX=redis_prefix).test_client()
+    broken = new_app(REDIS_URL=DEAD_REDIS).test_client()
+
+    assert healthy.get("/health").get_json()["checks"] == {"database": "ok", "redis": "ok"}
+    response = broken.get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["checks"] == {"database": "ok", "redis": "error"}
+
+
+def test_tokens_are_refused_with_503_while_the_blocklist_is_unreachable(new_app, make):
+    user = make.user(email="luis@example.com")
+    client = new_app(REDIS_URL=DEAD_REDIS).test_client()
+    headers = _bearer(issue_token_pair(user)["access_token"])
+
+    response = client.get("/api/auth/me", headers=headers)
+
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "service_unavailable"
+
+
+def test_rate_limits_fall_back_to_memory_when_redis_is_down(new_app):
+    client = new_app(
+        RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=DEAD_REDIS, REDIS_URL=None
+    ).test_client()
+
+    statuses = [attempt_login(client, "luis@example.com").status_code for _ in range(6)]
+
+    assert statuses == [401] * 5 + [429]
