@@ -4,9 +4,10 @@ import base64
 import json
 import logging
 import threading
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app import create_app
 from extensions import db
@@ -16,6 +17,7 @@ from models.payment_transaction import PaymentTransaction
 from tests.commerce_fixtures import count, fresh
 from tests.conftest import IsolatedClient
 from tests.payment_fixtures import form_token, paid_answer, pending_order, post_ipn
+from utils.time import utcnow
 
 # --- form token -------------------------------------------------------------------------------
 
@@ -468,3 +470,21 @@ def test_payments_health_reports_mode_and_a_deep_check(shop, izipay_server):
     assert izipay_server.last_request.path.endswith("/V4/Charge/SDKTest")
     assert broken.status_code == 503
     assert broken.get_json()["gateway"] == "error"
+
+
+def test_payment_for_an_order_already_expired_is_flagged_not_applied(
+    shop, make, buyer, auth_headers, izipay_server, runner
+):
+    order = pending_order(shop, make, auth_headers(buyer))
+    db.session.execute(
+        update(Order).where(Order.id == order.id).values(expires_at=utcnow() - timedelta(minutes=1))
+    )
+    db.session.commit()
+    runner.invoke(args=["orders", "expire"])
+
+    response = post_ipn(shop, izipay_server.signed_ipn_fields(paid_answer(izipay_server, order)))
+
+    assert response.status_code == 200
+    assert fresh(Order, order.id).status == "expired"
+    assert db.session.scalar(select(PaymentTransaction)).flag_reason == "paid_while_expired"
+    assert count(Invitation, Invitation.order_id == order.id) == 0
