@@ -14,6 +14,7 @@ from config import CONFIGS
 from extensions import api, cors, db, jwt, migrate
 from utils.db import enable_sqlite_foreign_keys
 from utils.logging_config import configure_logging
+from utils.metrics import register_metrics
 from utils.rate_limits import init_rate_limits
 from utils.redis_client import init_redis
 from utils.security_headers import register_security_headers
@@ -48,6 +49,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     init_rate_limits(app)
     register_error_handlers(app)
     register_security_headers(app)
+    register_metrics(app)
     register_commands(app)
     return app
 

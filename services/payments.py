@@ -37,6 +37,7 @@ from services.izipay import (
     verify_ipn_signature,
 )
 from utils.db import lock_one, transactional
+from utils.metrics import PAYMENT_NOTIFICATIONS
 from utils.money import format_money, to_cents
 from utils.time import utcnow
 
@@ -134,6 +135,7 @@ def _process(answer: PaymentAnswer, *, source: str, credentials) -> Notification
         # A concurrent delivery changed the order first (databases without row locks, such
         # as SQLite, get here); a fresh transaction now sees that delivery and answers it.
         result = _record_and_apply(answer, source=source, our_mode=credentials.mode)
+    PAYMENT_NOTIFICATIONS.labels(source, result.outcome).inc()
     if result.outcome == OUTCOME_PAID:
         _send_payment_confirmation(result.order)
     return result

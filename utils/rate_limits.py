@@ -22,7 +22,7 @@ NAMED_LIMITS = {
 
 # Probes, docs and gateway callbacks are never throttled by the default limit.
 EXEMPT_ENDPOINTS = frozenset(
-    {"system.health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+    {"system.health", "metrics", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
 )
 
 

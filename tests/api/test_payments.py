@@ -136,6 +136,8 @@ def test_signed_paid_notification_pays_the_order_and_provisions_invitations(
     assert (payment.status, payment.detailed_status, payment.amount) == ("PAID", "CAPTURED", 35800)
     assert payment.raw_answer == answer
     assert "Pago confirmado" in caplog.text
+    metrics = shop.get("/metrics").get_data(as_text=True)
+    assert 'payment_notifications_total{outcome="paid",source="ipn"}' in metrics
     shown = shop.get(f"/api/orders/{order.order_number}", headers=headers).get_json()
     assert shown["status"] == "paid" and len(shown["invitation_ids"]) == 2
 
