@@ -10,7 +10,7 @@ from api.errors import register_error_handlers
 from api.schemas.common import ErrorSchema
 from api.schemas.fields import Money
 from api.security import register_jwt_handlers
-from config import CONFIGS
+from config import CONFIGS, engine_options
 from extensions import api, cors, db, jwt, migrate
 from utils.db import enable_sqlite_foreign_keys
 from utils.logging_config import configure_logging
@@ -39,6 +39,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class)
     app.config.update(overrides or {})
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
     config_class.check(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 

@@ -27,13 +27,14 @@ def test_health_is_503_naming_the_database_when_it_is_down(tmp_path):
     assert body["checks"]["database"] == "error"
 
 
-def test_health_is_503_when_mysql_server_is_unreachable():
+def test_health_is_503_when_mysql_server_is_unreachable(caplog):
     app = create_app(
         "testing", {"SQLALCHEMY_DATABASE_URI": "mysql+pymysql://root@127.0.0.1:1/nothing"}
     )
     response = app.test_client().get("/health")
     assert response.status_code == 503
     assert response.get_json()["checks"] == {"database": "error"}
+    assert "Can't connect to MySQL server" in caplog.text
 
 
 def test_request_id_is_generated_and_echoed(client):
