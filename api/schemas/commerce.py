@@ -1,6 +1,6 @@
 """Cart, coupon check and orders as the SPA sends and reads them."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from api.schemas.common import PaginationArgs
 from api.schemas.fields import Currency, Money
@@ -15,7 +15,29 @@ def _id(**kwargs):
     return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
 
 
-class CartItemSchema(Schema):
+def _ignored_amount():
+    return fields.Raw(
+        load_only=True,
+        allow_none=True,
+        metadata={"description": "Accepted and ignored: the server prices every cart."},
+    )
+
+
+class _DropsClientAmounts:
+    """Amounts a SPA may echo back are accepted and thrown away, never read."""
+
+    CLIENT_AMOUNTS: tuple[str, ...] = ()
+
+    @post_load
+    def drop_client_amounts(self, data, **kwargs):
+        for name in self.CLIENT_AMOUNTS:
+            data.pop(name, None)
+        return data
+
+
+class CartItemSchema(_DropsClientAmounts, Schema):
+    CLIENT_AMOUNTS = ("unit_price", "line_total")
+
     plan_id = _id(required=True)
     template_id = _id(required=True)
     quantity = fields.Integer(
@@ -23,15 +45,23 @@ class CartItemSchema(Schema):
     )
     # An existing draft of the buyer that this line pays for.
     invitation_id = _id(allow_none=True)
+    unit_price = _ignored_amount()
+    line_total = _ignored_amount()
 
 
-class CartSchema(Schema):
+class CartSchema(_DropsClientAmounts, Schema):
+    CLIENT_AMOUNTS = ("subtotal", "discount", "total", "currency")
+
     items = fields.List(
         fields.Nested(CartItemSchema),
         required=True,
         validate=validate.Length(min=1, max=MAX_CART_ITEMS),
     )
     coupon_code = fields.String(allow_none=True, validate=validate.Length(max=50))
+    subtotal = _ignored_amount()
+    discount = _ignored_amount()
+    total = _ignored_amount()
+    currency = _ignored_amount()
 
 
 class CartLineSchema(Schema):

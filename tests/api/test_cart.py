@@ -109,9 +109,8 @@ def test_summary_prices_the_cart(client, make, lines, coupon, expected):
 @pytest.mark.parametrize(
     "body, field",
     [
-        ({"items": [{"plan_id": 1, "template_id": 1, "unit_price": "1.00"}]}, "items.0.unit_price"),
-        ({"items": [{"plan_id": 1, "template_id": 1}], "total": "0.00"}, "total"),
-        ({"items": [{"plan_id": 1, "template_id": 1}], "discount": "99.00"}, "discount"),
+        ({"items": [{"plan_id": 1, "template_id": 1, "price": "1.00"}]}, "items.0.price"),
+        ({"items": [{"plan_id": 1, "template_id": 1}], "user_id": 7}, "user_id"),
         ({"items": [{"plan_id": 1, "template_id": 1, "quantity": 0}]}, "items.0.quantity"),
         ({"items": [{"plan_id": 1, "template_id": 1, "quantity": 11}]}, "items.0.quantity"),
         ({"items": [{"plan_id": "uno", "template_id": 1}]}, "items.0.plan_id"),
@@ -134,12 +133,22 @@ def test_client_prices_never_reach_the_order(client, make, auth_headers):
 
     response = client.post(
         "/api/cart/checkout",
-        json={"items": [line(plan, template, unit_price="1.00")], "total": "1.00"},
+        json={
+            "items": [line(plan, template, unit_price="1.00", line_total="1.00")],
+            "subtotal": "1.00",
+            "discount": "178.00",
+            "total": "1.00",
+            "currency": "USD",
+        },
         headers=auth_headers(user),
     )
 
-    assert response.status_code == 422
-    assert count(Order) == 0
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["subtotal"], body["discount"], body["total"]) == ("179.00", "0.00", "179.00")
+    assert body["currency"] == "PEN"
+    assert body["items"][0]["unit_price"] == "179.00"
+    assert count(Order) == 1
 
 
 def test_unknown_or_inactive_plan_and_template_are_named_per_item(client, make):
