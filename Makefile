@@ -40,6 +40,7 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.login_latency
+	$(BIN)/python -m bench.api_latency
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
