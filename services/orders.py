@@ -25,6 +25,7 @@ from models.order import (
 )
 from models.user import User
 from services import coupons, pricing, provisioning
+from services.access import get_owned
 from services.exceptions import AppError, InvalidStateError, NotFoundError
 from utils.db import escape_like, transactional
 from utils.money import ZERO
@@ -205,14 +206,13 @@ def get_order(user: User, order_number: str) -> Order:
 
 
 def _own_order(user: User, order_number: str, loads=()) -> Order:
-    order = db.session.scalar(
-        select(Order)
-        .where(Order.order_number == order_number.strip().upper(), Order.user_id == user.id)
-        .options(*loads)
+    return get_owned(
+        Order,
+        user,
+        Order.order_number == order_number.strip().upper(),
+        options=loads,
+        not_found=OrderNotFoundError,
     )
-    if order is None:
-        raise OrderNotFoundError()
-    return order
 
 
 def _is_due(order: Order) -> bool:
