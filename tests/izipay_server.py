@@ -79,6 +79,36 @@ def to_gateway_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def transaction_fields(
+    shop_id: str,
+    uuid: str,
+    amount: int,
+    currency: str,
+    detailed_status: str,
+    operation_type: str,
+    created: str,
+) -> dict[str, Any]:
+    """The fields a V4 transaction has in an IPN answer and in Transaction/Get alike."""
+    return {
+        "shopId": shop_id,
+        "uuid": uuid,
+        "amount": amount,
+        "currency": currency,
+        "paymentMethodType": "CARD",
+        "paymentMethodToken": None,
+        "status": transaction_status(detailed_status),
+        "detailedStatus": detailed_status,
+        "operationType": operation_type,
+        "effectiveStrongAuthentication": "DISABLED",
+        "creationDate": created,
+        "errorCode": None,
+        "errorMessage": None,
+        "detailedErrorCode": None,
+        "detailedErrorMessage": None,
+        "metadata": None,
+    }
+
+
 def build_payment_answer(
     *,
     order_id: str | None,
@@ -126,22 +156,15 @@ def build_payment_answer(
         },
         "transactions": [
             {
-                "shopId": shop_id,
-                "uuid": transaction_uuid or secrets.token_hex(16),
-                "amount": amount,
-                "currency": currency,
-                "paymentMethodType": "CARD",
-                "paymentMethodToken": None,
-                "status": transaction_status(detailed_status),
-                "detailedStatus": detailed_status,
-                "operationType": operation_type,
-                "effectiveStrongAuthentication": "DISABLED",
-                "creationDate": now,
-                "errorCode": None,
-                "errorMessage": None,
-                "detailedErrorCode": None,
-                "detailedErrorMessage": None,
-                "metadata": None,
+                **transaction_fields(
+                    shop_id,
+                    transaction_uuid or secrets.token_hex(16),
+                    amount,
+                    currency,
+                    detailed_status,
+                    operation_type,
+                    now,
+                ),
                 "transactionDetails": {
                     "liabilityShift": "NO",
                     "effectiveAmount": amount,
@@ -370,22 +393,9 @@ class IzipayServer:
     ) -> dict[str, Any]:
         now = server_date()
         transaction = {
-            "shopId": self.username,
-            "uuid": uuid,
-            "amount": amount,
-            "currency": currency,
-            "paymentMethodType": "CARD",
-            "paymentMethodToken": None,
-            "status": transaction_status(detailed_status),
-            "detailedStatus": detailed_status,
-            "operationType": operation_type,
-            "effectiveStrongAuthentication": "DISABLED",
-            "creationDate": now,
-            "errorCode": None,
-            "errorMessage": None,
-            "detailedErrorCode": None,
-            "detailedErrorMessage": None,
-            "metadata": None,
+            **transaction_fields(
+                self.username, uuid, amount, currency, detailed_status, operation_type, now
+            ),
             "orderDetails": {
                 "orderTotalAmount": amount,
                 "orderCurrency": currency,
