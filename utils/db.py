@@ -1,7 +1,9 @@
-"""The transaction boundary of a service function."""
+"""The transaction boundary of a service function, and what runs once it has committed."""
 
 import functools
+import logging
 import sqlite3
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from sqlalchemy import event, select
@@ -9,31 +11,65 @@ from sqlalchemy.engine import Engine
 
 from extensions import db
 
-_depth: ContextVar[int] = ContextVar("transaction_depth", default=0)
+logger = logging.getLogger(__name__)
+
+# The callbacks of the transaction in progress; None outside any @transactional call.
+_pending_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "pending_after_commit", default=None
+)
 
 
 def transactional(func):
     """Commit once when the outermost service call returns; roll everything back if it raises.
 
-    Service functions calling each other share one transaction: only the outermost commits.
+    Service functions calling each other share one transaction: only the outermost commits,
+    and only then do the callbacks registered with `after_commit` run.
     """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        token = _depth.set(_depth.get() + 1)
+        if _pending_after_commit.get() is not None:
+            return func(*args, **kwargs)
+        callbacks: list[Callable[[], None]] = []
+        token = _pending_after_commit.set(callbacks)
         try:
-            result = func(*args, **kwargs)
-            if _depth.get() == 1:
+            try:
+                result = func(*args, **kwargs)
                 db.session.commit()
-            return result
-        except BaseException:
-            if _depth.get() == 1:
+            except BaseException:
                 db.session.rollback()
-            raise
+                raise
         finally:
-            _depth.reset(token)
+            _pending_after_commit.reset(token)
+        _run_after_commit(callbacks)
+        return result
 
     return wrapper
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current transaction has committed; drop it on rollback.
+
+    For effects that must not happen unless the data they describe is stored (mails, file
+    deletions, cache invalidation). A failing callback is logged; the commit stands.
+    """
+    callbacks = _pending_after_commit.get()
+    if callbacks is None:
+        raise RuntimeError("after_commit() needs a transaction: call it inside @transactional")
+    callbacks.append(callback)
+
+
+def in_transaction() -> bool:
+    """True inside a @transactional call."""
+    return _pending_after_commit.get() is not None
+
+
+def _run_after_commit(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:
+            logger.exception("An after-commit step failed (%s)", getattr(callback, "__name__", ""))
 
 
 def enable_sqlite_foreign_keys() -> None:

@@ -1,0 +1,107 @@
+"""@transactional commits once at the outermost call; after-commit steps follow the commit."""
+
+import pytest
+from sqlalchemy import func, select
+
+from extensions import db
+from models.plan import Plan
+from utils.db import after_commit, in_transaction, transactional
+
+
+def plan_count() -> int:
+    db.session.rollback()
+    return db.session.scalar(select(func.count()).select_from(Plan))
+
+
+def add_plan(slug: str) -> Plan:
+    plan = Plan(name=slug, slug=slug, price=10)
+    db.session.add(plan)
+    db.session.flush()
+    return plan
+
+
+def test_outermost_call_commits_and_then_runs_after_commit_steps(app_context):
+    seen = []
+
+    @transactional
+    def create():
+        add_plan("uno")
+        after_commit(lambda: seen.append(plan_count_in_new_session()))
+        assert seen == []
+
+    def plan_count_in_new_session():
+        with db.engine.connect() as connection:
+            return connection.scalar(select(func.count()).select_from(Plan))
+
+    create()
+    assert seen == [1]
+    assert plan_count() == 1
+
+
+def test_rollback_drops_rows_and_after_commit_steps(app_context):
+    seen = []
+
+    @transactional
+    def create_then_fail():
+        add_plan("uno")
+        after_commit(lambda: seen.append("mail"))
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        create_then_fail()
+    assert seen == []
+    assert plan_count() == 0
+
+
+def test_nested_calls_share_one_transaction_and_steps_wait_for_the_outermost(app_context):
+    seen = []
+
+    @transactional
+    def inner(slug):
+        add_plan(slug)
+        after_commit(lambda: seen.append(slug))
+
+    @transactional
+    def outer():
+        inner("uno")
+        assert seen == [], "an inner call must not commit nor run the steps"
+        inner("dos")
+        raise RuntimeError("the outer call fails after both inner calls returned")
+
+    with pytest.raises(RuntimeError):
+        outer()
+    assert seen == []
+    assert plan_count() == 0
+
+    @transactional
+    def outer_ok():
+        inner("tres")
+        inner("cuatro")
+
+    outer_ok()
+    assert seen == ["tres", "cuatro"]
+    assert plan_count() == 2
+
+
+def test_a_failing_after_commit_step_is_logged_and_the_commit_stands(app_context, caplog):
+    seen = []
+
+    def broken():
+        raise OSError("smtp down")
+
+    @transactional
+    def create():
+        add_plan("uno")
+        after_commit(broken)
+        after_commit(lambda: seen.append("second step still runs"))
+
+    create()
+    assert plan_count() == 1
+    assert seen == ["second step still runs"]
+    assert "after-commit step failed" in caplog.text
+
+
+def test_after_commit_outside_a_transaction_is_a_programming_error(app_context):
+    assert not in_transaction()
+    with pytest.raises(RuntimeError):
+        after_commit(lambda: None)
