@@ -17,6 +17,8 @@ from utils.logging_config import configure_logging
 from utils.metrics import register_metrics
 from utils.rate_limits import init_rate_limits
 from utils.redis_client import init_redis
+from utils.routing import Int64Converter
+from utils.safe_json import SafeJSONProvider
 from utils.security_headers import register_security_headers
 
 BLUEPRINTS = (
@@ -37,6 +39,8 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     config_name = config_name or os.environ.get("APP_ENV", "development")
     config_class = CONFIGS[config_name]
     app = Flask(__name__, instance_relative_config=True)
+    app.json = SafeJSONProvider(app)
+    app.url_map.converters["int"] = Int64Converter
     app.config.from_object(config_class)
     app.config.update(overrides or {})
     app.config.setdefault(

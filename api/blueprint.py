@@ -5,15 +5,18 @@ import functools
 import flask_smorest
 from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_smorest import abort
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from services.exceptions import ForbiddenError
+from utils import safe_json
 
 BEARER = [{"bearerAuth": []}]
 
 
 class StrictJsonParser(FlaskParser):
-    """A missing body or one that is not JSON is a 400, not a confusing 422."""
+    """A missing body or one that is not JSON is a 400, not a confusing 422; bodies are
+    decoded with the limits of utils/safe_json.py (depth, 64-bit integers)."""
 
     def load_json(self, req, schema):
         if not req.get_data(cache=True):
@@ -23,6 +26,14 @@ class StrictJsonParser(FlaskParser):
         if not req.is_json:
             abort(400, message="The body must be sent as application/json.")
         return super().load_json(req, schema)
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        try:
+            return safe_json.loads(req.get_data(cache=True))
+        except safe_json.UnsafeJsonError as error:
+            abort(400, message=str(error))
 
 
 class Blueprint(flask_smorest.Blueprint):

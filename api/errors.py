@@ -102,8 +102,17 @@ def handle_http_exception(error: HTTPException):
 
 
 def handle_dependency_down(error: Exception):
-    logger.exception("A backing service is unreachable")
+    # An outage, not a bug: one line naming it, without a traceback per failed request.
+    logger.error("A backing service is unavailable: %s: %s", type(error).__name__, error)
     return error_response(503, "service_unavailable", "A backing service is unavailable; retry.")
+
+
+def handle_database_error(error: sqlalchemy.exc.DBAPIError):
+    if error.connection_invalidated or isinstance(
+        error, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError
+    ):
+        return handle_dependency_down(error)
+    return handle_unexpected_error(error)
 
 
 def handle_unexpected_error(error: Exception):
@@ -115,5 +124,6 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(redis.RedisError, handle_dependency_down)
-    app.register_error_handler(sqlalchemy.exc.OperationalError, handle_dependency_down)
+    app.register_error_handler(sqlalchemy.exc.DBAPIError, handle_database_error)
+    app.register_error_handler(sqlalchemy.exc.DisconnectionError, handle_dependency_down)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -13,7 +13,7 @@ from models.coupon import DISCOUNT_PERCENTAGE, Coupon, CouponUsage
 from models.order import Order
 from models.plan import Plan
 from models.user import User
-from services.exceptions import AppError, ConflictError, NotFoundError, ValidationError
+from services.exceptions import ConflictError, NotFoundError, ValidationError
 from utils.db import escape_like, transactional
 from utils.money import ZERO, round_money
 from utils.pagination import Page, paginate
@@ -33,8 +33,7 @@ REASON_MESSAGES = {
 HUNDRED = Decimal("100")
 
 
-class CouponInvalidError(AppError):
-    status = 422
+class CouponInvalidError(ValidationError):
     code = "coupon_invalid"
     message = "This coupon cannot be applied."
 

@@ -56,18 +56,20 @@ class InvalidStateError(ConflictError):
     message = "This action is not allowed in the current state."
 
 
-class PreconditionFailedError(AppError):
-    status = 412
-    code = "precondition_failed"
-    message = "The resource changed since you loaded it."
-
-
 class ValidationError(AppError):
     """Meaning-level validation that a schema cannot check; `details` maps field -> messages."""
 
     status = 422
     code = "validation_error"
     message = "The data sent is not valid."
+
+
+class BadGatewayError(AppError):
+    """A service we depend on (payment gateway, file storage) answered with an error."""
+
+    status = 502
+    code = "bad_gateway"
+    message = "A service we depend on failed; retry later."
 
 
 class ServiceUnavailableError(AppError):

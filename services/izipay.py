@@ -10,7 +10,13 @@ from typing import Any
 
 import requests
 
-from services.exceptions import AppError, BadRequestError, InvalidStateError
+from services.exceptions import (
+    BadGatewayError,
+    BadRequestError,
+    InvalidStateError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +50,12 @@ CANCELLABLE_STATUSES = frozenset(
 _GATEWAY_ERROR_FIELDS = ("errorCode", "errorMessage", "detailedErrorCode")
 
 
-class PaymentGatewayError(AppError):
-    status = 502
+class PaymentGatewayError(BadGatewayError):
     code = "payment_gateway_error"
     message = "The payment gateway refused the request."
 
 
-class PaymentsNotConfiguredError(AppError):
-    status = 503
+class PaymentsNotConfiguredError(ServiceUnavailableError):
     code = "payments_not_configured"
     message = (
         "Payments are not configured: set IZIPAY_USERNAME, IZIPAY_PASSWORD and "
@@ -59,8 +63,7 @@ class PaymentsNotConfiguredError(AppError):
     )
 
 
-class InvalidSignatureError(AppError):
-    status = 401
+class InvalidSignatureError(UnauthorizedError):
     code = "invalid_signature"
     message = "The payment signature is not valid."
 

@@ -2,7 +2,7 @@
 
 import secrets
 import string
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
@@ -26,7 +26,7 @@ from models.order import (
 from models.user import User
 from services import coupons, pricing, provisioning
 from services.access import get_owned
-from services.exceptions import AppError, InvalidStateError, NotFoundError
+from services.exceptions import InvalidStateError, NotFoundError, ServiceUnavailableError
 from utils.db import escape_like, transactional
 from utils.money import ZERO
 from utils.pagination import Page, paginate
@@ -59,9 +59,7 @@ class OrderStateError(InvalidStateError):
     pass
 
 
-class OrderNumberExhaustedError(AppError):
-    status = 503
-    code = "service_unavailable"
+class OrderNumberExhaustedError(ServiceUnavailableError):
     message = "Could not allocate an order number; retry."
 
 
@@ -285,7 +283,7 @@ def admin_list_orders(
         )
     if date_from:
         query = query.where(Order.created_at >= lima_day_start(date_from))
-    if date_to:
+    if date_to and date_to < date.max:  # the last day of the calendar has no day after it
         query = query.where(Order.created_at < lima_day_start(date_to + timedelta(days=1)))
     return paginate(query.order_by(Order.created_at.desc(), Order.id.desc()), page, per_page)
 

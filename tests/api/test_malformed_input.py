@@ -1,0 +1,181 @@
+"""Hostile or absurd input is a 4xx in the contract's shape, never a 500 or a traceback."""
+
+import logging
+import re
+import threading
+
+import pytest
+from sqlalchemy import create_engine, event, text
+
+from app import create_app
+from extensions import db
+
+DEEP_JSON = "[" * 10_000 + "]" * 10_000
+DEEP_OBJECT = '{"a":' * 10_000 + "1" + "}" * 10_000
+HUGE_INTEGER = '{"plan_id": ' + "9" * 5_000 + "}"
+BEYOND_64_BITS = '{"page": 99999999999999999999, "quantity": -99999999999999999999}'
+NOT_JSON_CONSTANTS = '{"amount": NaN, "other": Infinity}'
+HOSTILE_BODIES = [DEEP_JSON, DEEP_OBJECT, HUGE_INTEGER, BEYOND_64_BITS, NOT_JSON_CONSTANTS]
+
+
+def json_routes(app):
+    """(method, path) of every route that takes a body, with its path arguments filled in."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}):
+            path = re.sub(r"<int:[^>]+>", "1", rule.rule)
+            path = re.sub(r"<(?:[^:>]+:)?[^>]+>", "ORD-20261202-ABCDEF", path)
+            routes.append((method, path))
+    assert len(routes) > 20, "the route walk found too few routes to be meaningful"
+    return routes
+
+
+@pytest.fixture
+def admin_headers(make, auth_headers):
+    return auth_headers(make.user(role="admin", email="root@example.com"))
+
+
+def assert_client_error_without_traceback(response, caplog):
+    assert 400 <= response.status_code < 500, response.get_data(as_text=True)[:300]
+    body = response.get_json()
+    assert set(body) >= {"error", "message"}
+    tracebacks = [record for record in caplog.records if record.exc_info]
+    assert tracebacks == [], tracebacks[0].getMessage()
+    assert all(record.levelno < logging.ERROR for record in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "body", HOSTILE_BODIES, ids=["deep-array", "deep-object", "huge-int", "beyond-64-bits", "nan"]
+)
+def test_every_json_route_answers_hostile_json_with_a_client_error(
+    shop_app, shop, admin_headers, caplog, body
+):
+    for method, path in json_routes(shop_app):
+        caplog.clear()
+        response = shop.open(
+            path, method=method, data=body, content_type="application/json", headers=admin_headers
+        )
+        assert_client_error_without_traceback(response, caplog)
+
+
+def test_hostile_json_is_a_400_naming_the_problem(client):
+    deep = client.post("/api/auth/login", data=DEEP_JSON, content_type="application/json")
+    assert deep.status_code == 400
+    assert deep.get_json()["error"] == "bad_request"
+    assert "nested" in deep.get_json()["message"]
+
+    huge = client.post("/api/cart/summary", data=HUGE_INTEGER, content_type="application/json")
+    assert huge.status_code == 400
+    assert "64 bits" in huge.get_json()["message"]
+
+
+def test_ordinary_nesting_and_numbers_still_work(client, make):
+    plan, template = make.plan(), make.template()
+    cart = {"items": [{"plan_id": plan.id, "template_id": template.id, "quantity": 2}]}
+    response = client.post("/api/cart/summary", json=cart)
+    assert response.status_code == 200
+    assert response.get_json()["total"] == "298.00"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/plans/99999999999999999999",
+        "/api/templates/18446744073709551616",
+        "/api/admin/users/9223372036854775808",
+        "/api/admin/plans/" + "9" * 400,
+    ],
+)
+def test_path_ids_beyond_64_bits_are_not_found(client, admin_headers, caplog, path):
+    response = client.get(path, headers=admin_headers)
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+    assert_client_error_without_traceback(response, caplog)
+
+
+def test_the_largest_64_bit_id_is_a_plain_not_found(client):
+    response = client.get("/api/plans/9223372036854775807")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["date_to=9999-12-31", "date_from=0001-01-01&date_to=9999-12-31", "date_from=9999-12-31"],
+)
+def test_admin_order_dates_at_the_ends_of_the_calendar_are_fine(
+    client, admin_headers, caplog, query
+):
+    response = client.get(f"/api/admin/orders?{query}", headers=admin_headers)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["items"] == []
+
+
+# --- A database that goes away in the middle of a request -------------------------------
+
+
+@pytest.fixture
+def fragile_app(database_url):
+    """A second app on the test database whose SQLite waits only briefly for a lock."""
+    overrides = {"SQLALCHEMY_DATABASE_URI": database_url}
+    if database_url.startswith("sqlite"):
+        overrides["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 0.2}}
+    app = create_app("testing", overrides)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def cut_connection_at_first_select(app, database_url):
+    """Make the next SELECT the app runs lose its connection, as a database restart would.
+
+    MariaDB: another session KILLs the request's connection just before the statement.
+    SQLite: another connection holds the write lock, so the request's write fails with
+    "database is locked" (SQLite's form of an unavailable database).
+    """
+    with app.app_context():
+        engine = db.engine
+    if database_url.startswith("sqlite"):
+        blocker = create_engine(database_url).connect()
+        blocker.exec_driver_sql("BEGIN EXCLUSIVE")
+        return blocker.close
+
+    killer = create_engine(database_url)
+    armed = threading.Event()
+    armed.set()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def kill_own_connection(conn, cursor, statement, parameters, context, executemany):
+        if armed.is_set() and statement.lstrip().upper().startswith("SELECT"):
+            armed.clear()
+            thread_id = conn.connection.dbapi_connection.thread_id()
+            with killer.connect() as other:
+                other.execute(text(f"KILL {int(thread_id)}"))
+
+    def restore():
+        event.remove(engine, "before_cursor_execute", kill_own_connection)
+        killer.dispose()
+
+    return restore
+
+
+def test_a_database_lost_mid_request_answers_503_json(fragile_app, database_url, caplog):
+    restore = cut_connection_at_first_select(fragile_app, database_url)
+    try:
+        response = fragile_app.test_client().post(
+            "/api/auth/register",
+            json={
+                "email": "nueva@example.com",
+                "password": "secreto123",
+                "first_name": "Ana",
+                "last_name": "Quispe",
+            },
+        )
+    finally:
+        restore()
+    assert response.status_code == 503
+    assert response.content_type == "application/json"
+    assert response.get_json()["error"] == "service_unavailable"
+    assert not any(record.exc_info for record in caplog.records)
+
+    after = fragile_app.test_client().get("/health")
+    assert after.status_code == 200, "the pool recovers once the database is back"
