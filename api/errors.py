@@ -1,4 +1,4 @@
-"""Every error leaves the server in API.md's shape: {"error", "message", "details"?}."""
+"""Every error leaves the server in one JSON shape: {"error", "message", "details"?} (README)."""
 
 import logging
 

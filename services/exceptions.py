@@ -1,4 +1,4 @@
-"""Domain errors: each carries the HTTP status and the error code of API.md."""
+"""Domain errors: each carries the HTTP status and the error code of the README's error table."""
 
 from typing import Any
 

@@ -11,11 +11,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def lima_today() -> date:
-    """Today's date in Peru, the date business rules speak of."""
-    return datetime.now(LIMA).date()
-
-
 def lima_day_start(day: date) -> datetime:
     """The instant a Lima calendar day begins, as an aware datetime."""
     return datetime.combine(day, time.min, tzinfo=LIMA)
