@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := app
 
-.PHONY: run test lint format migrate seed clean bench
+.PHONY: run test lint format migrate seed clean bench fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ format: install
 bench: install
 	$(BIN)/python -m bench.login_latency
 	$(BIN)/python -m bench.api_latency
+	$(BIN)/python -m bench.http_overhead
+
+# Contract fuzzing with 25 examples per operation (the suite runs 3); FUZZ_SEED=... another seed.
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-25} $(BIN)/pytest -q -p no:logging --show-capture=no tests/test_contract_fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

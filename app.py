@@ -5,21 +5,20 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import admin, auth, cart, coupons, orders, payments, plans, system, templates, users
+from api import admin, auth, cart, coupons, media, orders, payments, plans, system, templates, users
 from api.errors import register_error_handlers
-from api.schemas.common import ErrorSchema
-from api.schemas.fields import Money
+from api.openapi import init_openapi
 from api.security import register_jwt_handlers
 from config import CONFIGS, engine_options
-from extensions import api, cors, db, jwt, migrate
+from extensions import api, cors, db, jwt, ma, migrate
 from utils.db import enable_sqlite_foreign_keys
 from utils.logging_config import configure_logging
-from utils.metrics import register_metrics
+from utils.metrics import register_metrics_endpoint
 from utils.rate_limits import init_rate_limits
 from utils.redis_client import init_redis
+from utils.request_hooks import register_request_hooks
 from utils.routing import Int64Converter
 from utils.safe_json import SafeJSONProvider
-from utils.security_headers import register_security_headers
 
 BLUEPRINTS = (
     system.blp,
@@ -50,13 +49,13 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     os.makedirs(app.instance_path, exist_ok=True)
 
     configure_logging(app)
+    register_request_hooks(app)
     register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
     init_rate_limits(app)
     register_error_handlers(app)
-    register_security_headers(app)
-    register_metrics(app)
+    register_metrics_endpoint(app)
     register_commands(app)
     return app
 
@@ -73,6 +72,7 @@ def register_extensions(app: Flask) -> None:
 
     enable_sqlite_foreign_keys()
     db.init_app(app)
+    ma.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     jwt.init_app(app)
     register_jwt_handlers(jwt)
@@ -89,15 +89,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    api.ERROR_SCHEMA = ErrorSchema
-    api.init_app(app)
-    api.register_field(Money, "string", "decimal")
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
+    init_openapi(api, app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.register_blueprint(system.docs_assets_blp)
+    app.register_blueprint(media.blp)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,5 +1,7 @@
-"""Operator and developer commands: `flask orders expire`, `flask tokens purge`,
-`flask izipay simulate-ipn`."""
+"""Operator and developer commands: `flask orders expire`, `flask orders reconcile-refunds`,
+`flask tokens purge`, `flask izipay simulate-ipn`."""
+
+from datetime import timedelta
 
 import click
 import requests
@@ -8,6 +10,7 @@ from flask.cli import AppGroup
 
 from services import orders, payments, tokens
 from services.exceptions import AppError
+from utils.media import local_app_url
 
 orders_cli = AppGroup("orders", help="Order maintenance.")
 tokens_cli = AppGroup("tokens", help="JWT blocklist upkeep.")
@@ -33,19 +36,92 @@ def purge_tokens_command():
 @click.option("--status", type=click.Choice(["PAID", "UNPAID"]), default="PAID", show_default=True)
 @click.option(
     "--url",
-    default="http://127.0.0.1:5000",
-    show_default=True,
-    help="Base URL of the running app that receives the notification.",
+    default=None,
+    help="Base URL of the running app [default: http://127.0.0.1:$PORT, PORT 5000 when unset].",
 )
-def simulate_ipn_command(order_number: str, status: str, url: str):
-    """Post a correctly signed Izipay notification for ORDER_NUMBER (TEST keys only)."""
+def simulate_ipn_command(order_number: str, status: str, url: str | None):
+    """Post a correctly signed Izipay notification for ORDER_NUMBER (TEST keys only).
+
+    It reads the app's own settings (.env, APP_ENV), so it signs with the IZIPAY_PASSWORD
+    the running app checks. Every failure is one line and a non-zero exit.
+    """
+    base_url = (url or local_app_url()).rstrip("/")
     try:
         fields = payments.simulated_notification(order_number, status)
     except AppError as error:
         raise click.ClickException(error.message) from error
-    response = requests.post(f"{url.rstrip('/')}/api/payments/izipay/ipn", data=fields, timeout=30)
-    click.echo(f"{response.status_code} {response.text.strip()}")
+    try:
+        response = requests.post(f"{base_url}/api/payments/izipay/ipn", data=fields, timeout=30)
+    except requests.ConnectionError as error:
+        raise click.ClickException(
+            f"Nothing answers at {base_url}: is the app running there? "
+            "Pass --url, or set PORT to the port it serves on."
+        ) from error
+    except requests.RequestException as error:
+        raise click.ClickException(
+            f"The notification could not be sent to {base_url} ({type(error).__name__})."
+        ) from error
+    number = order_number.strip().upper()
+    click.echo(_simulated_ipn_result(response, number, status, base_url))
+
+
+def _simulated_ipn_result(response, order_number: str, status: str, base_url: str) -> str:
+    """The one line telling what the app did with the notification; failures raise."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise click.ClickException(
+            f"{base_url} answered HTTP {response.status_code} without JSON: is it this app?"
+        )
     if response.status_code != 200:
+        hint = SIMULATE_IPN_HINTS.get(body.get("error"), "")
+        raise click.ClickException(
+            f"The app refused the notification: {response.status_code} "
+            f"{body.get('error')}: {body.get('message')}{hint}"
+        )
+    outcome = body.get("outcome")
+    if outcome == payments.OUTCOME_PAID:
+        return f"{order_number} is paid: the app accepted the signed notification."
+    if outcome == payments.OUTCOME_RECORDED:
+        return f"{order_number}: the {status} notification is recorded; the order stays pending."
+    messages = {
+        payments.OUTCOME_DUPLICATE: f"The app already had this {status} notification for "
+        f"{order_number} (a repeat): nothing changed.",
+        payments.OUTCOME_FLAGGED: f"The app recorded the notification for {order_number} but "
+        "flagged it (its log says why): the order is unchanged.",
+        payments.OUTCOME_UNKNOWN_ORDER: f"The app at {base_url} does not know {order_number}: "
+        "does it use the same database as this command?",
+    }
+    raise click.ClickException(messages.get(outcome, f"Unexpected answer: {body}"))
+
+
+SIMULATE_IPN_HINTS = {
+    "invalid_signature": " (does the app use the same IZIPAY_PASSWORD as this command?)",
+    "payments_not_configured": " (set the IZIPAY_* keys for the running app too)",
+}
+
+
+@orders_cli.command("reconcile-refunds")
+@click.option(
+    "--older-than-minutes",
+    type=click.IntRange(min=0),
+    default=int(payments.REFUND_CLAIM_STALE_AFTER.total_seconds() // 60),
+    show_default=True,
+    help="Only orders claimed for a refund at least this long ago (younger ones may be in flight).",
+)
+def reconcile_refunds_command(older_than_minutes: int):
+    """Settle orders left `refunding` from what Izipay reports: refunded, or back to paid."""
+    try:
+        counts = payments.reconcile_stale_refunds(older_than=timedelta(minutes=older_than_minutes))
+    except AppError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(
+        "Refunds reconciled: {refunded} refunded, {released} back to paid, "
+        "{unresolved} left for the next run.".format(**counts)
+    )
+    if counts["unresolved"]:
         raise SystemExit(1)
 
 

@@ -12,7 +12,44 @@ load_dotenv(BASE_DIR / ".env")
 
 DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production
 DEFAULT_CORS_ORIGINS = "http://localhost:3000,http://localhost:3001"
-MIN_JWT_SECRET_BYTES = 32
+# RFC 7518 wants HMAC keys of at least 256 bits; SECRET_KEY signs too.
+MIN_SECRET_BYTES = 32
+
+# Secret settings (config key -> the environment variable that sets it). Production refuses
+# a value found in .env.example or a well-known placeholder for any of them; the first two
+# are required and must hold at least MIN_SECRET_BYTES.
+SECRET_SETTINGS = {
+    "SECRET_KEY": "SECRET_KEY",
+    "JWT_SECRET_KEY": "JWT_SECRET",
+    "IZIPAY_PASSWORD": "IZIPAY_PASSWORD",
+    "IZIPAY_HMAC_KEY": "IZIPAY_HMAC_KEY",
+    "MAIL_PASSWORD": "MAIL_PASSWORD",
+    "FTP_PASSWORD": "FTP_PASSWORD",
+}
+REQUIRED_SECRETS = ("SECRET_KEY", "JWT_SECRET_KEY")
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        DEFAULT_SECRET,
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "secret-key",
+        "secretkey",
+        "my-secret",
+        "mysecret",
+        "supersecret",
+        "your-secret-key",
+        "jwt-secret",
+        "password",
+        "default",
+        "example",
+        "test",
+        "testing",
+        "development",
+    }
+)
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "change_me", "replace-me", "replaceme")
 
 
 def env_str(name: str, default: str | None = None) -> str | None:
@@ -76,17 +113,20 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
     REDIS_URL = env_str("REDIS_URL")
+    # Connect and read timeout of every Redis client: a hung Redis degrades like a dead one.
+    REDIS_TIMEOUT_SECONDS = float(env_str("REDIS_TIMEOUT_SECONDS", "0.2"))
     RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_DEFAULT = env_str("RATELIMIT_DEFAULT", "300 per minute")
     RATELIMIT_LOGIN = env_str("RATELIMIT_LOGIN", "5 per minute")
     RATELIMIT_LOGIN_IP = env_str("RATELIMIT_LOGIN_IP", "20 per minute")
+    RATELIMIT_LOGIN_ACCOUNT = env_str("RATELIMIT_LOGIN_ACCOUNT", "20 per 15 minutes")
     RATELIMIT_REGISTER = env_str("RATELIMIT_REGISTER", "10 per hour")
     RATELIMIT_FORGOT_PASSWORD = env_str("RATELIMIT_FORGOT_PASSWORD", "5 per hour")
     RATELIMIT_RSVP = env_str("RATELIMIT_RSVP", "20 per hour")
     RATELIMIT_CLAIMS = env_str("RATELIMIT_CLAIMS", "5 per hour")
     RATELIMIT_UPLOADS = env_str("RATELIMIT_UPLOADS", "60 per hour")
-    # Namespaces every Redis key (limits, blocklist), so apps can share one Redis safely.
+    # Namespaces every Redis key (limits, caches), so apps can share one Redis safely.
     REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "invitaciones")
     TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 
@@ -174,18 +214,42 @@ class ProductionConfig(Config):
     @classmethod
     def check(cls, settings: dict) -> None:
         problems = []
-        secret = settings.get("SECRET_KEY")
-        if not secret or secret == DEFAULT_SECRET:
-            problems.append("SECRET_KEY is missing or left at its default")
-        jwt_secret = settings.get("JWT_SECRET_KEY")
-        if not jwt_secret or jwt_secret == DEFAULT_SECRET:
-            problems.append("JWT_SECRET is missing or left at its default")
-        elif len(jwt_secret.encode()) < MIN_JWT_SECRET_BYTES:
-            problems.append(f"JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
+        examples = example_secret_values()
+        for key, variable in SECRET_SETTINGS.items():
+            value = settings.get(key)
+            if not value:
+                if key in REQUIRED_SECRETS:
+                    problems.append(f"{variable} is missing")
+            elif is_placeholder_secret(value, examples):
+                problems.append(f"{variable} is an example or placeholder value")
+            elif key in REQUIRED_SECRETS and len(value.encode()) < MIN_SECRET_BYTES:
+                problems.append(f"{variable} must be at least {MIN_SECRET_BYTES} bytes")
         if settings.get("DEBUG"):
             problems.append("debug mode must be off in production")
         if problems:
             raise RuntimeError("Refusing to start: " + "; ".join(problems))
+
+
+def example_secret_values(path: Path = BASE_DIR / ".env.example") -> set[str]:
+    """The values .env.example gives the secret variables: copied as they are, they are public."""
+    if not path.is_file():
+        return set()
+    variables = set(SECRET_SETTINGS.values())
+    values = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, separator, value = line.partition("=")
+        if separator and name.strip() in variables and value.strip():
+            values.add(value.strip())
+    return values
+
+
+def is_placeholder_secret(value: str, examples: set[str]) -> bool:
+    folded = value.strip().lower()
+    return (
+        value.strip() in examples
+        or folded in PLACEHOLDER_SECRETS
+        or any(marker in folded for marker in PLACEHOLDER_MARKERS)
+    )
 
 
 CONFIGS = {

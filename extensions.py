@@ -2,6 +2,7 @@
 
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
+from flask_marshmallow import Marshmallow
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -25,5 +26,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 jwt = JWTManager()
+# After db: init_app gives the model-derived schemas (ma.SQLAlchemyAutoSchema) db's session.
+ma = Marshmallow()
 cors = CORS()
 api = Api()

@@ -10,12 +10,16 @@ from services.exceptions import AppError
 def register_seed_commands(app: Flask) -> None:
     @app.cli.command("seed")
     def seed_command():
-        """Create the plans, templates and the admin of ADMIN_EMAIL/ADMIN_PASSWORD if missing."""
-        created = seed.seed_reference_data(
-            current_app.config["ADMIN_EMAIL"], current_app.config["ADMIN_PASSWORD"]
-        )
+        """Create the plans, templates (with their images) and the admin of
+        ADMIN_EMAIL/ADMIN_PASSWORD, where missing."""
+        config = current_app.config
+        try:
+            created = seed.seed_reference_data(config["ADMIN_EMAIL"], config["ADMIN_PASSWORD"])
+        except AppError as error:
+            raise click.ClickException(f"{error.message} Nothing was seeded.") from error
         click.echo(
-            "Seed: {plans} plans, {templates} templates, {admins} admins created.".format(**created)
+            "Seed: {plans} plans, {templates} templates, {admins} admins created; "
+            "{images} template images drawn.".format(**created)
         )
 
     @app.cli.command("create-admin")

@@ -70,10 +70,12 @@ def me():
 
 
 @blp.post("/change-password")
+@rate_limit("password_check", "login_ip")
 @blp.login_required
 @blp.arguments(ChangePasswordSchema)
 @blp.response(200, TokenPairSchema)
 @blp.alt_response(401, schema="Error")
+@blp.alt_response(429, schema="Error")
 def change_password(data):
     """Change the password; every earlier token stops working."""
     return auth.change_password(current_user, **data)

@@ -1,4 +1,9 @@
-"""The Blueprint every domain uses: flask-smorest's, with a stricter JSON parser and auth."""
+"""The Blueprint every domain uses: flask-smorest's, with a stricter JSON parser and auth.
+
+Its decorators also document what they enforce (api/openapi.py builds the rest): who may
+call (`security`, 403 for admin routes), whether a body is required, and which schemas are
+response bodies (their fields are marked `required`).
+"""
 
 import functools
 
@@ -8,10 +13,14 @@ from flask_smorest import abort
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from api.openapi import document_as_response
 from services.exceptions import ForbiddenError
 from utils import safe_json
 
 BEARER = [{"bearerAuth": []}]
+# Either no credentials or a bearer token (which must then be valid).
+BEARER_OPTIONAL = [{}, {"bearerAuth": []}]
+BODY_LOCATIONS = ("json", "form")
 
 
 class StrictJsonParser(FlaskParser):
@@ -39,13 +48,32 @@ class StrictJsonParser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = StrictJsonParser()
 
+    def arguments(self, schema, *, location="json", **kwargs):
+        """As flask-smorest's; a body whose fields are all optional may be left out, as
+        StrictJsonParser allows, so the document does not call it required."""
+        if location in BODY_LOCATIONS:
+            kwargs.setdefault("required", _has_required_fields(schema))
+        return super().arguments(schema, location=location, **kwargs)
+
+    def response(self, status_code, schema=None, **kwargs):
+        if schema is not None:
+            document_as_response(schema)
+        return super().response(status_code, schema, **kwargs)
+
+    def alt_response(self, status_code, response=None, *, schema=None, **kwargs):
+        if schema is not None and not isinstance(schema, str):
+            document_as_response(schema)
+        return super().alt_response(status_code, response, schema=schema, **kwargs)
+
     def login_required(self, func):
         """An access token of an active user; the view reads it as `current_user`."""
         return self._guard(func, check=lambda: verify_jwt_in_request())
 
     def login_optional(self, func):
         """Anonymous callers welcome; a token, when sent, must be valid."""
-        return self._guard(func, check=lambda: verify_jwt_in_request(optional=True))
+        return self._guard(
+            func, check=lambda: verify_jwt_in_request(optional=True), security=BEARER_OPTIONAL
+        )
 
     def refresh_token_required(self, func):
         return self._guard(func, check=lambda: verify_jwt_in_request(refresh=True))
@@ -56,12 +84,20 @@ class Blueprint(flask_smorest.Blueprint):
             if not current_user.is_admin:
                 raise ForbiddenError("This action is for administrators.")
 
-        return self._guard(func, check=check)
+        return self.alt_response(403, schema="Error")(self._guard(func, check=check))
 
-    def _guard(self, func, *, check):
+    def _guard(self, func, *, check, security=BEARER):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             check()
             return func(*args, **kwargs)
 
-        return self.doc(security=BEARER)(wrapper)
+        return self.doc(security=security)(wrapper)
+
+
+def _has_required_fields(schema) -> bool:
+    instance = schema() if isinstance(schema, type) else schema
+    return any(
+        field.required or field.metadata.get("required_by_service")
+        for field in instance.fields.values()
+    )

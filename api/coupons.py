@@ -3,7 +3,7 @@
 from flask_jwt_extended import get_current_user
 
 from api.blueprint import Blueprint
-from api.schemas.commerce import CouponCheckSchema, CouponValiditySchema
+from api.schemas.coupons import CouponCheckSchema, CouponValiditySchema
 from services import coupons
 
 blp = Blueprint("coupons", __name__, url_prefix="/api/coupons", description="Coupons")

@@ -23,6 +23,7 @@ blp = Blueprint("payments", __name__, url_prefix="/api/payments", description="P
 @blp.login_required
 @blp.arguments(FormTokenRequestSchema)
 @blp.response(200, FormTokenSchema)
+@blp.alt_response(404, schema="Error")
 @blp.alt_response(409, schema="Error")
 @blp.alt_response(502, schema="Error")
 @blp.alt_response(503, schema="Error")
@@ -37,6 +38,7 @@ def form_token(data):
 @blp.response(200, AcknowledgementSchema)
 @blp.alt_response(400, schema="Error")
 @blp.alt_response(401, schema="Error")
+@blp.alt_response(503, schema="Error")
 def ipn(fields):
     """Izipay's signed notification; 200 once stored (repeats too), so retries stop."""
     result = payments.handle_ipn(fields)
@@ -47,7 +49,10 @@ def ipn(fields):
 @blp.login_required
 @blp.arguments(BrowserReturnSchema)
 @blp.response(200, OrderSchema)
+@blp.alt_response(400, schema="Error")
 @blp.alt_response(401, schema="Error")
+@blp.alt_response(404, schema="Error")
+@blp.alt_response(503, schema="Error")
 def verify(fields):
     """The signed answer the payment form hands the browser; returns the updated order."""
     return payments.handle_browser_return(current_user, fields)

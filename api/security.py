@@ -1,36 +1,43 @@
-"""JWT checks: every token failure answers API.md's codes; the user is loaded per request."""
+"""JWT checks: token failures answer the README's 401 codes; the user is loaded once per request."""
 
+from flask import g
 from flask_jwt_extended import JWTManager
 
-from api.errors import error_response
-from services import tokens, users
+from api.errors import handle_app_error
+from services import tokens
+from services.exceptions import UnauthorizedError
 
 
 def register_jwt_handlers(jwt: JWTManager) -> None:
+    # flask-jwt-extended calls the blocklist check, then the user lookup, with the same
+    # token: the first loads the user and the revocation state in one statement, the
+    # second hands that user over.
     @jwt.token_in_blocklist_loader
     def token_is_revoked(_header, payload):
-        return tokens.is_revoked(payload)
+        user, revoked = tokens.load_token_user(payload)
+        g.token_user = user
+        return revoked
 
     @jwt.user_lookup_loader
-    def load_user(_header, payload):
-        return users.get_active_user(int(payload["sub"]))
+    def load_user(_header, _payload):
+        return g.pop("token_user", None)
 
     @jwt.revoked_token_loader
     def revoked(_header, _payload):
-        return error_response(401, "token_revoked", "This token has been revoked.")
+        return handle_app_error(tokens.TokenRevokedError())
 
     @jwt.expired_token_loader
     def expired(_header, _payload):
-        return error_response(401, "token_expired", "This token has expired.")
+        return handle_app_error(tokens.TokenExpiredError())
 
     @jwt.invalid_token_loader
     def invalid(_reason):
-        return error_response(401, "unauthorized", "The token is not valid.")
+        return handle_app_error(tokens.InvalidTokenError())
 
     @jwt.unauthorized_loader
     def missing(_reason):
-        return error_response(401, "unauthorized", "Authentication is required.")
+        return handle_app_error(UnauthorizedError())
 
     @jwt.user_lookup_error_loader
     def unknown_user(_header, _payload):
-        return error_response(401, "unauthorized", "This account can no longer sign in.")
+        return handle_app_error(UnauthorizedError("This account can no longer sign in."))

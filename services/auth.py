@@ -17,16 +17,22 @@ from services import mailer, tokens
 from services.exceptions import (
     ConflictError,
     ForbiddenError,
+    TooManyRequestsError,
     UnauthorizedError,
     ValidationError,
 )
-from utils.db import transactional
+from utils import login_throttle
+from utils.db import after_commit, transactional
+from utils.emails import normalize_email
 from utils.passwords import check_password, hash_password
 from utils.time import utcnow
 
 logger = logging.getLogger(__name__)
 
 RESET_TOKEN_TTL = timedelta(hours=1)
+RESET_TOKEN_BYTES = 32
+# What secrets.token_urlsafe(RESET_TOKEN_BYTES) yields: 43 URL-safe base64 characters.
+RESET_TOKEN_PATTERN = r"^[A-Za-z0-9_-]{43}$"  # noqa: S105 - a shape, not a secret
 
 
 class InvalidCredentialsError(UnauthorizedError):
@@ -44,6 +50,13 @@ class EmailTakenError(ConflictError):
     message = "An account with this e-mail already exists."
 
 
+class TooManyFailedAttemptsError(TooManyRequestsError):
+    message = "Too many failed attempts for this account; try again later."
+
+    def __init__(self, retry_after: int):
+        super().__init__(headers={"Retry-After": str(retry_after)})
+
+
 class InvalidResetTokenError(ValidationError):
     message = "The reset link is invalid, used or expired."
 
@@ -52,7 +65,28 @@ class InvalidResetTokenError(ValidationError):
 
 
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def verify_password(user: User | None, account: str, password: str) -> bool:
+    """Check `password` of the account named `account` (its e-mail), which may not exist.
+
+    Failures count against the account's limit whatever the caller's IP (README, "Rate limits");
+    over it every check is refused with 429, the right password too, the same for an unknown
+    e-mail. An unknown account spends the same bcrypt time, so timing reveals nothing either.
+    """
+    account = normalize_email(account)
+    wait = login_throttle.retry_after(account)
+    if wait is not None:
+        raise TooManyFailedAttemptsError(wait)
+    if user is None:
+        check_password(password, _dummy_hash(current_app.config["BCRYPT_ROUNDS"]))
+        matches = False
+    else:
+        matches = check_password(password, user.password_hash)
+    if not matches:
+        login_throttle.record_failure(account)
+    return matches
 
 
 @transactional
@@ -77,11 +111,7 @@ def register(*, email: str, password: str, first_name: str, last_name: str, phon
 @transactional
 def login(*, email: str, password: str) -> dict:
     user = find_user_by_email(email)
-    if user is None:
-        # Same work as a real check, so response time does not reveal unknown e-mails.
-        check_password(password, _dummy_hash(current_app.config["BCRYPT_ROUNDS"]))
-        raise InvalidCredentialsError()
-    if not check_password(password, user.password_hash):
+    if not verify_password(user, email, password):
         raise InvalidCredentialsError()
     if not user.is_active:
         raise AccountDisabledError()
@@ -103,7 +133,7 @@ def logout(access_payload: dict, user: User, refresh_token: str | None = None) -
 
 @transactional
 def change_password(user: User, *, current_password: str, new_password: str) -> dict:
-    if not check_password(current_password, user.password_hash):
+    if not verify_password(user, user.email, current_password):
         raise InvalidCredentialsError("The current password is incorrect.")
     _set_password(user, new_password)
     return tokens.issue_token_pair(user)
@@ -115,7 +145,7 @@ def forgot_password(email: str) -> None:
     if user is None or not user.is_active:
         logger.info("Password reset asked for an unknown or disabled account")
         return
-    raw_token = secrets.token_urlsafe(32)
+    raw_token = secrets.token_urlsafe(RESET_TOKEN_BYTES)
     db.session.add(
         PasswordResetToken(
             user_id=user.id,
@@ -124,12 +154,18 @@ def forgot_password(email: str) -> None:
         )
     )
     link = f"{current_app.config['FRONTEND_URL']}/reset-password?token={raw_token}"
-    mailer.send_mail(
-        user.email,
-        "Restablece tu contraseña",
-        f"Hola {user.first_name},\n\nPara elegir una nueva contraseña abre este enlace "
-        f"(válido por 1 hora):\n{link}\n\nSi no lo pediste, ignora este mensaje.",
-    )
+    recipient, first_name = user.email, user.first_name
+
+    def send_reset_mail() -> None:
+        mailer.send_mail(
+            recipient,
+            "Restablece tu contraseña",
+            f"Hola {first_name},\n\nPara elegir una nueva contraseña abre este enlace "
+            f"(válido por 1 hora):\n{link}\n\nSi no lo pediste, ignora este mensaje.",
+        )
+
+    # Only a stored token may be mailed: a rolled-back request sends nothing.
+    after_commit(send_reset_mail)
 
 
 @transactional

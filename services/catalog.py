@@ -1,12 +1,16 @@
-"""The public catalog: active plans and templates."""
+"""The catalogue: active plans and templates for everyone; all of them for the admin."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
+from models.coupon import coupon_plans
+from models.invitation import Invitation
+from models.order import OrderItem
 from models.plan import Plan
 from models.template import Template
-from services.exceptions import NotFoundError
-from utils.db import escape_like
+from services.exceptions import ConflictError, NotFoundError
+from utils.db import escape_like, transactional
 from utils.pagination import Page, paginate
 
 
@@ -16,6 +20,11 @@ class PlanNotFoundError(NotFoundError):
 
 class TemplateNotFoundError(NotFoundError):
     message = "Template not found."
+
+
+class SlugTakenError(ConflictError):
+    code = "slug_taken"
+    message = "Another row already uses this slug."
 
 
 def list_active_plans() -> list[Plan]:
@@ -63,3 +72,128 @@ def get_active_template(template_id: int) -> Template:
     if template is None or not template.is_active:
         raise TemplateNotFoundError()
     return template
+
+
+# --- Admin: every plan and template, inactive ones included ------------------------------
+
+
+def admin_list_plans(*, page: int, per_page: int, q: str | None = None, is_active=None) -> Page:
+    query = _filtered(select(Plan), Plan, q, is_active)
+    return paginate(query.order_by(Plan.display_order, Plan.id), page, per_page)
+
+
+def admin_get_plan(plan_id: int) -> Plan:
+    plan = db.session.get(Plan, plan_id)
+    if plan is None:
+        raise PlanNotFoundError()
+    return plan
+
+
+@transactional
+def admin_create_plan(data: dict) -> Plan:
+    plan = Plan(**{"features": {}, **data})
+    db.session.add(plan)
+    _flush_unique_slug()
+    return plan
+
+
+@transactional
+def admin_update_plan(plan_id: int, changes: dict) -> Plan:
+    plan = admin_get_plan(plan_id)
+    for field, value in changes.items():
+        setattr(plan, field, value)
+    _flush_unique_slug()
+    return plan
+
+
+@transactional
+def admin_delete_plan(plan_id: int) -> None:
+    """Delete a plan nothing refers to; one that orders, invitations or coupons name is
+    deactivated instead (deleting it would also widen a coupon limited to it)."""
+    plan = admin_get_plan(plan_id)
+    in_use = (
+        _referenced(OrderItem.plan_id == plan.id)
+        or _referenced(Invitation.plan_id == plan.id)
+        or _referenced(coupon_plans.c.plan_id == plan.id)
+    )
+    if in_use:
+        plan.is_active = False
+    else:
+        db.session.delete(plan)
+
+
+def admin_list_templates(
+    *,
+    page: int,
+    per_page: int,
+    q: str | None = None,
+    is_active=None,
+    category: str | None = None,
+) -> Page:
+    query = _filtered(select(Template), Template, q, is_active)
+    if category:
+        query = query.where(Template.category == category)
+    return paginate(query.order_by(Template.display_order, Template.id), page, per_page)
+
+
+def admin_get_template(template_id: int) -> Template:
+    template = db.session.get(Template, template_id)
+    if template is None:
+        raise TemplateNotFoundError()
+    return template
+
+
+@transactional
+def admin_create_template(data: dict) -> Template:
+    template = Template(**{"config": {}, **data})
+    db.session.add(template)
+    _flush_unique_slug()
+    return template
+
+
+@transactional
+def admin_update_template(template_id: int, changes: dict) -> Template:
+    template = admin_get_template(template_id)
+    for field, value in changes.items():
+        setattr(template, field, value)
+    _flush_unique_slug()
+    return template
+
+
+@transactional
+def admin_delete_template(template_id: int) -> None:
+    """Delete a template nothing refers to; one in use by orders or invitations is deactivated."""
+    template = admin_get_template(template_id)
+    in_use = _referenced(OrderItem.template_id == template.id) or _referenced(
+        Invitation.template_id == template.id
+    )
+    if in_use:
+        template.is_active = False
+    else:
+        db.session.delete(template)
+
+
+def _filtered(query, model, q: str | None, is_active: bool | None):
+    if is_active is not None:
+        query = query.where(model.is_active.is_(is_active))
+    if q and q.strip():
+        pattern = f"%{escape_like(q.strip().lower())}%"
+        query = query.where(
+            or_(
+                func.lower(model.name).like(pattern, escape="\\"),
+                model.slug.like(pattern, escape="\\"),
+            )
+        )
+    return query
+
+
+def _referenced(condition) -> bool:
+    return bool(db.session.scalar(select(exists().where(condition))))
+
+
+def _flush_unique_slug() -> None:
+    # The unique index decides, so two admins saving one slug at once get one 409.
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        raise SlugTakenError() from error

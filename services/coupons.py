@@ -216,7 +216,7 @@ def release_use(order: Order) -> None:
 # --- Admin ---------------------------------------------------------------------------------
 
 
-def list_coupons(
+def admin_list_coupons(
     *, page: int, per_page: int, q: str | None = None, is_active: bool | None = None
 ) -> Page:
     query = select(Coupon).options(selectinload(Coupon.plans))
@@ -228,7 +228,7 @@ def list_coupons(
     return paginate(query.order_by(Coupon.created_at.desc(), Coupon.id.desc()), page, per_page)
 
 
-def get_coupon(coupon_id: int) -> Coupon:
+def admin_get_coupon(coupon_id: int) -> Coupon:
     coupon = db.session.get(Coupon, coupon_id, options=[selectinload(Coupon.plans)])
     if coupon is None:
         raise CouponNotFoundError()
@@ -236,7 +236,7 @@ def get_coupon(coupon_id: int) -> Coupon:
 
 
 @transactional
-def create_coupon(data: dict) -> Coupon:
+def admin_create_coupon(data: dict) -> Coupon:
     coupon = Coupon(used_count=0)
     _apply_coupon_changes(coupon, data)
     db.session.add(coupon)
@@ -245,17 +245,17 @@ def create_coupon(data: dict) -> Coupon:
 
 
 @transactional
-def update_coupon(coupon_id: int, changes: dict) -> Coupon:
-    coupon = get_coupon(coupon_id)
+def admin_update_coupon(coupon_id: int, changes: dict) -> Coupon:
+    coupon = admin_get_coupon(coupon_id)
     _apply_coupon_changes(coupon, changes)
     _flush_unique_code()
     return coupon
 
 
 @transactional
-def delete_coupon(coupon_id: int) -> None:
+def admin_delete_coupon(coupon_id: int) -> None:
     """Delete an unused coupon; one that any order carried is deactivated, keeping history."""
-    coupon = get_coupon(coupon_id)
+    coupon = admin_get_coupon(coupon_id)
     used = db.session.scalar(select(func.count(Order.id)).where(Order.coupon_id == coupon.id))
     used += db.session.scalar(
         select(func.count(CouponUsage.id)).where(CouponUsage.coupon_id == coupon.id)
@@ -266,8 +266,8 @@ def delete_coupon(coupon_id: int) -> None:
         db.session.delete(coupon)
 
 
-def list_coupon_usages(coupon_id: int, *, page: int, per_page: int) -> Page:
-    get_coupon(coupon_id)
+def admin_list_coupon_usages(coupon_id: int, *, page: int, per_page: int) -> Page:
+    admin_get_coupon(coupon_id)
     query = (
         select(CouponUsage)
         .where(CouponUsage.coupon_id == coupon_id)

@@ -64,6 +64,12 @@ class ValidationError(AppError):
     message = "The data sent is not valid."
 
 
+class TooManyRequestsError(AppError):
+    status = 429
+    code = "rate_limited"
+    message = "Too many requests; try again later."
+
+
 class BadGatewayError(AppError):
     """A service we depend on (payment gateway, file storage) answered with an error."""
 

@@ -2,7 +2,6 @@
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from services.exceptions import (
     ServiceUnavailableError,
     UnauthorizedError,
 )
+from utils import safe_json
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,9 @@ MODE_PRODUCTION = "PRODUCTION"
 HASH_ALGORITHM = "sha256_hmac"
 IPN_HASH_KEY = "password"
 BROWSER_HASH_KEY = "sha256_hmac"
+
+OPERATION_CREDIT = "CREDIT"  # a refund, as Order/Get lists it
+DETAILED_STATUS_CANCELLED = "CANCELLED"
 
 REFUND_ONLY = "REFUND_ONLY"
 CANCELLATION_ONLY = "CANCELLATION_ONLY"
@@ -49,10 +52,20 @@ CANCELLABLE_STATUSES = frozenset(
 
 _GATEWAY_ERROR_FIELDS = ("errorCode", "errorMessage", "detailedErrorCode")
 
+# What the payment_transactions columns hold: amounts are INTEGER (32-bit on MySQL); the
+# gateway takes order ids of at most 64 characters.
+MAX_AMOUNT_CENTS = 2**31 - 1
+MAX_ORDER_ID_LENGTH = 64
+
 
 class PaymentGatewayError(BadGatewayError):
     code = "payment_gateway_error"
     message = "The payment gateway refused the request."
+
+
+class GatewayRefusedError(PaymentGatewayError):
+    """The gateway answered with an ERROR envelope: the operation certainly did not happen
+    (unlike a timeout or a lost connection, after which it may have)."""
 
 
 class PaymentsNotConfiguredError(ServiceUnavailableError):
@@ -191,6 +204,18 @@ class IzipayClient:
     def get_transaction(self, uuid: str) -> dict[str, Any]:
         return self._call("Transaction/Get", {"uuid": uuid})
 
+    def get_order_transactions(
+        self, order_id: str, operation_type: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The order's transactions (`Order/Get`), e.g. its refunds with operation_type CREDIT."""
+        payload: dict[str, Any] = {"orderId": order_id}
+        if operation_type:
+            payload["operationType"] = operation_type
+        transactions = self._call("Order/Get", payload).get("transactions")
+        if not isinstance(transactions, list):
+            raise self._bad_response("Order/Get", "no transactions in the answer")
+        return [transaction for transaction in transactions if isinstance(transaction, dict)]
+
     def sdk_test(self, value: str) -> str:
         """Round trip through the gateway's echo service, proving the keys and the network."""
         echoed = self._call("Charge/SDKTest", {"value": value}).get("value")
@@ -241,7 +266,7 @@ class IzipayClient:
                 answer.get("detailedErrorCode"),
                 response.status_code,
             )
-            raise PaymentGatewayError(details=details or {"reason": "bad_response"})
+            raise GatewayRefusedError(details=details or {"reason": "bad_response"})
         raise self._bad_response(service, f"HTTP {response.status_code}, status {status!r}")
 
     @staticmethod
@@ -315,44 +340,69 @@ class PaymentAnswer:
 
 
 def parse_answer(kr_answer: str) -> PaymentAnswer:
-    """Reads a kr-answer; call it only after the signature was verified on the same text."""
+    """Reads a kr-answer; call it only after the signature was verified on the same text.
+
+    A signature proves who sent the text, not that it is sane: nesting deeper than any
+    payment answer, integers beyond 64 bits, amounts no column holds and over-long codes
+    are a 400 like any malformed answer, never a 500.
+    """
     try:
-        answer = json.loads(kr_answer)
+        answer = safe_json.loads(kr_answer)
+    except safe_json.UnsafeJsonError as error:
+        raise MalformedAnswerError(f"kr-answer is not acceptable JSON: {error}") from error
     except (TypeError, ValueError) as error:
         raise MalformedAnswerError() from error
     if not isinstance(answer, dict) or not isinstance(answer.get("orderDetails"), dict):
         raise MalformedAnswerError("kr-answer has no orderDetails.")
     order = answer["orderDetails"]
-    amount = _integer(order.get("orderTotalAmount"))
+    amount = _amount(order.get("orderTotalAmount"), "orderDetails.orderTotalAmount")
     if amount is None:
         raise MalformedAnswerError("kr-answer has no integer orderTotalAmount.")
     transactions = answer.get("transactions")
     first = transactions[0] if isinstance(transactions, list) and transactions else None
     transaction = first if isinstance(first, dict) else {}
     return PaymentAnswer(
-        order_id=_text(order.get("orderId")),
-        order_status=_text(answer.get("orderStatus")),
-        order_cycle=_text(answer.get("orderCycle")),
+        order_id=_text(order.get("orderId"), "orderDetails.orderId", MAX_ORDER_ID_LENGTH),
+        order_status=_text(answer.get("orderStatus"), "orderStatus", 32),
+        order_cycle=_text(answer.get("orderCycle"), "orderCycle", 32),
         amount=amount,
-        currency=_text(order.get("orderCurrency")),
-        mode=_text(order.get("mode")),
-        shop_id=_text(answer.get("shopId")),
-        transaction_uuid=_text(transaction.get("uuid")),
-        transaction_status=_text(transaction.get("status")),
-        detailed_status=_text(transaction.get("detailedStatus")),
-        transaction_amount=_integer(transaction.get("amount")),
-        transaction_currency=_text(transaction.get("currency")),
-        operation_type=_text(transaction.get("operationType")),
+        currency=_text(order.get("orderCurrency"), "orderDetails.orderCurrency", 3),
+        mode=_text(order.get("mode"), "orderDetails.mode", 16),
+        shop_id=_text(answer.get("shopId"), "shopId", 64),
+        transaction_uuid=_text(transaction.get("uuid"), "transactions.0.uuid", 64),
+        transaction_status=_text(transaction.get("status"), "transactions.0.status", 32),
+        detailed_status=_text(
+            transaction.get("detailedStatus"), "transactions.0.detailedStatus", 64
+        ),
+        transaction_amount=_amount(transaction.get("amount"), "transactions.0.amount"),
+        transaction_currency=_text(transaction.get("currency"), "transactions.0.currency", 3),
+        operation_type=_text(transaction.get("operationType"), "transactions.0.operationType", 32),
         raw=kr_answer,
     )
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+def _text(value: Any, name: str, max_length: int) -> str | None:
+    """The string at `name`; None when absent or not a string; 400 when longer than its column."""
+    if not isinstance(value, str):
+        return None
+    if len(value) > max_length:
+        raise MalformedAnswerError(
+            f"kr-answer {name} is too long.",
+            details={name: [f"Longer than {max_length} characters."]},
+        )
+    return value
 
 
-def _integer(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+def _amount(value: Any, name: str) -> int | None:
+    """An amount in céntimos; None when absent or not an integer; 400 when out of range."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    if not 0 <= value <= MAX_AMOUNT_CENTS:
+        raise MalformedAnswerError(
+            f"kr-answer {name} is out of range.",
+            details={name: [f"Must be between 0 and {MAX_AMOUNT_CENTS}."]},
+        )
+    return value
 
 
 def resolution_mode_for(detailed_status: str | None) -> str:

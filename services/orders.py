@@ -19,6 +19,7 @@ from models.order import (
     STATUS_PAID,
     STATUS_PENDING,
     STATUS_REFUNDED,
+    STATUS_REFUNDING,
     Order,
     OrderEvent,
     OrderItem,
@@ -35,7 +36,9 @@ from utils.time import LIMA, lima_day_start, utcnow
 # The whole status machine: every change of Order.status goes through `transition_order`.
 TRANSITIONS: dict[str, frozenset[str]] = {
     STATUS_PENDING: frozenset({STATUS_PAID, STATUS_CANCELLED, STATUS_EXPIRED}),
-    STATUS_PAID: frozenset({STATUS_REFUNDED}),
+    # A refund claims the order first; the gateway's answer finishes it or gives it back.
+    STATUS_PAID: frozenset({STATUS_REFUNDING}),
+    STATUS_REFUNDING: frozenset({STATUS_REFUNDED, STATUS_PAID}),
     STATUS_CANCELLED: frozenset(),
     STATUS_EXPIRED: frozenset(),
     STATUS_REFUNDED: frozenset(),
@@ -116,13 +119,13 @@ def transition_order(
 
     The UPDATE only matches while the row still has the status this code read, so when
     two workers race (a payment and the expiry, say) exactly one change wins and the other
-    gets 409 `invalid_state`. Effects: paid -> invitations provisioned; cancelled or
-    expired -> the coupon use released. Runs inside the caller's transaction.
+    gets 409 `invalid_state`. Effects: pending -> paid provisions the invitations; cancelled
+    or expired -> the coupon use released. Runs inside the caller's transaction.
     """
     from_status = order.status
     if to_status not in TRANSITIONS[from_status]:
         raise OrderStateError(f"An order that is {from_status} cannot become {to_status}.")
-    values = _columns_for(to_status, utcnow())
+    values = _columns_for(from_status, to_status, utcnow())
     result = db.session.execute(
         update(Order)
         .where(Order.id == order.id, Order.status == from_status)
@@ -137,7 +140,7 @@ def transition_order(
     _record_event(order, from_status, to_status, reason=reason, actor_id=actor_id)
     if to_status in (STATUS_CANCELLED, STATUS_EXPIRED):
         coupons.release_use(order)
-    elif to_status == STATUS_PAID:
+    elif to_status == STATUS_PAID and from_status == STATUS_PENDING:
         provisioning.provision_order(order)
     return order
 
@@ -155,7 +158,7 @@ def mark_order_paid(order: Order, *, reason: str = "payment", actor_id: int | No
 def mark_order_refunded(
     order: Order, *, reason: str = "refund", actor_id: int | None = None
 ) -> Order:
-    """paid -> refunded (the gateway's refund is the caller's business)."""
+    """refunding -> refunded (the gateway's refund is the caller's business)."""
     return transition_order(order, STATUS_REFUNDED, reason=reason, actor_id=actor_id)
 
 
@@ -221,9 +224,10 @@ def _is_due(order: Order) -> bool:
     )
 
 
-def _columns_for(to_status: str, now: datetime) -> dict:
+def _columns_for(from_status: str, to_status: str, now: datetime) -> dict:
     values: dict = {"status": to_status}
-    if to_status == STATUS_PAID:
+    # refunding -> paid (a refused refund) keeps the original paid_at.
+    if to_status == STATUS_PAID and from_status == STATUS_PENDING:
         values.update(payment_status=PAYMENT_PAID, paid_at=now)
     elif to_status == STATUS_CANCELLED:
         values["cancelled_at"] = now

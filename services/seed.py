@@ -1,5 +1,10 @@
-"""Reference data: plans, templates and the first admin. Idempotent by slug and e-mail."""
+"""Reference data: plans, templates with their cover images, and the first admin.
 
+Idempotent by slug and e-mail (README, "Database and seed"): what exists is never
+overwritten, so an admin's later edits survive a re-seed.
+"""
+
+import copy
 import logging
 from decimal import Decimal
 
@@ -9,8 +14,14 @@ from extensions import db
 from models.plan import Plan
 from models.template import Template
 from models.user import ROLE_ADMIN, User
+from services import catalog
+from services.auth import find_user_by_email
 from services.exceptions import ConflictError, ValidationError
+from utils.db import transactional
+from utils.emails import normalize_email
+from utils.media import media_path, media_url, write_media_file
 from utils.passwords import hash_password, password_problems
+from utils.template_art import PREVIEW_SIZE, THUMBNAIL_SIZE, template_artwork
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +71,6 @@ def _template(slug, name, category, price, order, primary, secondary, font, desc
         "price": Decimal(price),
         "display_order": order,
         "description": description,
-        "preview_url": f"/previews/{slug}",
-        "thumbnail_url": f"/thumbnails/{slug}.jpg",
         "config": {
             "colors": {"primary": primary, "secondary": secondary},
             "fonts": {"title": font, "body": "Lato"},
@@ -162,40 +171,109 @@ TEMPLATES = (
 )
 
 
+# The cover images, as media names under MEDIA_ROOT, and their pixel sizes.
+ARTWORK = {
+    "preview_url": ("templates/{slug}/preview.jpg", PREVIEW_SIZE),
+    "thumbnail_url": ("templates/{slug}/thumbnail.jpg", THUMBNAIL_SIZE),
+}
+# What earlier seeds stored before the images existed: never real files, so replaced.
+LEGACY_PLACEHOLDERS = {"preview_url": "/previews/{slug}", "thumbnail_url": "/thumbnails/{slug}.jpg"}
+CATEGORY_LABELS = {
+    "boda": "Boda",
+    "quinceanos": "Quinceaños",
+    "bautizo": "Bautizo",
+    "cumpleanos": "Cumpleaños",
+    "baby_shower": "Baby shower",
+    "otro": "Toda ocasión",
+}
+
+
+class WeakAdminPasswordError(ValidationError):
+    """The admin's password breaks the password rules (README, "Passwords")."""
+
+
+@transactional
 def seed_reference_data(admin_email: str | None, admin_password: str | None) -> dict[str, int]:
-    """Insert what is missing; never overwrite what an admin may have edited."""
-    created = {"plans": 0, "templates": 0, "admins": 0}
+    """Insert what is missing through the catalogue service; never overwrite what exists.
+
+    A missing admin is created only with a password the rules accept; a weak one refuses the
+    whole seed before anything is written. Template images missing from the media storage
+    are drawn again (the same bytes), so the seeded URLs always point at real files.
+    """
+    created = {"plans": 0, "templates": 0, "images": 0, "admins": 0}
+    admin_missing = bool(admin_email and admin_password) and find_user_by_email(admin_email) is None
+    if admin_missing:
+        _require_strong_password(admin_password, "ADMIN_PASSWORD")
+
     existing_plans = set(db.session.scalars(select(Plan.slug)))
     for plan in PLANS:
         if plan["slug"] not in existing_plans:
-            db.session.add(Plan(**plan))
+            catalog.admin_create_plan(copy.deepcopy(plan))
             created["plans"] += 1
-    existing_templates = set(db.session.scalars(select(Template.slug)))
-    for template in TEMPLATES:
-        if template["slug"] not in existing_templates:
-            db.session.add(Template(**template))
+
+    existing_templates = {t.slug: t for t in db.session.scalars(select(Template))}
+    for data in TEMPLATES:
+        template = existing_templates.get(data["slug"])
+        if template is None:
+            urls = {field: media_url(name.format(**data)) for field, (name, _) in ARTWORK.items()}
+            template = catalog.admin_create_template({**copy.deepcopy(data), **urls})
             created["templates"] += 1
-    if admin_email and admin_password and _find_user(admin_email) is None:
+        else:
+            _replace_legacy_placeholders(template)
+        created["images"] += _draw_missing_artwork(template)
+
+    if admin_missing:
         db.session.add(_new_admin(admin_email, admin_password))
         created["admins"] += 1
-    db.session.commit()
     return created
 
 
+@transactional
 def create_admin(email: str, password: str) -> User:
-    problems = password_problems(password)
-    if problems:
-        raise ValidationError("Password rejected: " + " ".join(problems))
-    if _find_user(email) is not None:
-        raise ConflictError(f"A user with e-mail {email.strip().lower()} already exists.")
+    _require_strong_password(password, "The password")
+    if find_user_by_email(email) is not None:
+        raise ConflictError(f"A user with e-mail {normalize_email(email)} already exists.")
     admin = _new_admin(email, password)
     db.session.add(admin)
-    db.session.commit()
     return admin
 
 
-def _find_user(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+def _require_strong_password(password: str, name: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise WeakAdminPasswordError(
+            f"{name} is too weak: " + " ".join(problems), details={"password": problems}
+        )
+
+
+def _replace_legacy_placeholders(template: Template) -> None:
+    changes = {
+        field: media_url(ARTWORK[field][0].format(slug=template.slug))
+        for field, placeholder in LEGACY_PLACEHOLDERS.items()
+        if getattr(template, field) == placeholder.format(slug=template.slug)
+    }
+    if changes:
+        catalog.admin_update_template(template.id, changes)
+
+
+def _draw_missing_artwork(template: Template) -> int:
+    """Draw the template's images whose URL is the seeded one but whose file is missing."""
+    colors = (template.config or {}).get("colors") or {}
+    drawn = 0
+    for field, (name_pattern, size) in ARTWORK.items():
+        name = name_pattern.format(slug=template.slug)
+        if getattr(template, field) != media_url(name) or media_path(name).is_file():
+            continue
+        image = template_artwork(
+            template.name,
+            CATEGORY_LABELS.get(template.category, ""),
+            colors.get("primary", "#37474F"),
+            colors.get("secondary", "#ECEFF1"),
+            size,
+        )
+        write_media_file(name, image)
+        drawn += 1
+    return drawn
 
 
 def _new_admin(email: str, password: str) -> User:

@@ -1,4 +1,8 @@
-"""JWT pairs, revocation and the blocklist (database by default, Redis when configured)."""
+"""JWT pairs, the claims every accepted token must carry, and the revocation list.
+
+Revocations live in the `revoked_tokens` table only, so a Redis restart or outage revives no
+logged-out or rotated-away token; the check rides in the same statement that loads the user.
+"""
 
 from datetime import UTC, datetime
 
@@ -11,13 +15,28 @@ from models.auth_token import RevokedToken
 from models.user import User
 from services.exceptions import UnauthorizedError
 from utils.db import transactional
-from utils.redis_client import get_redis, redis_key
 from utils.time import utcnow
+
+TOKEN_TYPES = ("access", "refresh")
+MAX_JTI_LENGTH = 64  # RevokedToken.jti
+MAX_USER_ID = 2**63 - 1  # the largest id any backend's integer column holds
+MAX_EXPIRY = 253402300799  # 9999-12-31T23:59:59Z, the last instant a datetime can hold
 
 
 class TokenRevokedError(UnauthorizedError):
     code = "token_revoked"
     message = "This token has been revoked."
+
+
+class TokenExpiredError(UnauthorizedError):
+    code = "token_expired"
+    message = "This token has expired."
+
+
+class InvalidTokenError(UnauthorizedError):
+    """Signed with our key, yet not a token we issue (claims missing or of the wrong shape)."""
+
+    message = "The token is not valid."
 
 
 def issue_token_pair(user: User) -> dict[str, str]:
@@ -31,30 +50,54 @@ def issue_token_pair(user: User) -> dict[str, str]:
     }
 
 
-def is_revoked(payload: dict) -> bool:
-    """True for a blocklisted token or one issued before the user's last password change."""
-    user = db.session.get(User, int(payload["sub"]))
-    # A missing or disabled user is refused later by the user lookup, as `unauthorized`.
-    if user is not None and user.is_active and payload.get("ver") != user.token_version:
-        return True
-    return _blocklist_contains(payload["jti"])
+def token_user_id(payload: dict) -> int:
+    """The user id of a decoded token whose claims have the shape we issue; else InvalidTokenError.
+
+    `sub` a decimal string of a possible id, `jti` a short string, `ver` an integer, `type`
+    access or refresh, `exp` a timestamp: anything else cannot be checked or revoked.
+    """
+    subject, jti, version = payload.get("sub"), payload.get("jti"), payload.get("ver")
+    if not (isinstance(subject, str) and 0 < len(subject) <= 19 and subject.isascii()):
+        raise InvalidTokenError()
+    if not subject.isdigit() or not 0 < int(subject) <= MAX_USER_ID:
+        raise InvalidTokenError()
+    if not (isinstance(jti, str) and 0 < len(jti) <= MAX_JTI_LENGTH):
+        raise InvalidTokenError()
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise InvalidTokenError()
+    if payload.get("type") not in TOKEN_TYPES or not _is_timestamp(payload.get("exp")):
+        raise InvalidTokenError()
+    return int(subject)
+
+
+def load_token_user(payload: dict) -> tuple[User | None, bool]:
+    """The active user a verified token names, and whether the token is revoked: one statement.
+
+    Revoked means blocklisted (logout, rotation) or issued before the user's `token_version`
+    last moved (password change or reset, account disabled). A missing or disabled user comes
+    back as None, not revoked, so that it is refused as `unauthorized`.
+    """
+    user_id = token_user_id(payload)
+    blocklisted = exists().where(RevokedToken.jti == payload["jti"])
+    row = db.session.execute(select(User, blocklisted).where(User.id == user_id)).one_or_none()
+    if row is None or not row[0].is_active:
+        return None, False
+    user, is_blocklisted = row
+    return user, bool(is_blocklisted) or payload["ver"] != user.token_version
 
 
 def revoke(payload: dict) -> bool:
-    """Blocklist a decoded token until it expires; False when it was already revoked."""
+    """Record a decoded token as revoked until it expires; False when it already was."""
     expires_at = datetime.fromtimestamp(payload["exp"], UTC)
     if expires_at <= utcnow():
         return False
-    client = get_redis()
-    if client is not None:
-        ttl = max(1, int((expires_at - utcnow()).total_seconds()) + 1)
-        return bool(client.set(redis_key("revoked", payload["jti"]), "1", nx=True, ex=ttl))
     try:
+        # The unique jti makes the second of two concurrent revocations fail here.
         with db.session.begin_nested():
             db.session.add(
                 RevokedToken(
                     jti=payload["jti"],
-                    token_type=payload.get("type", "access"),
+                    token_type=payload["type"],
                     user_id=int(payload["sub"]),
                     expires_at=expires_at,
                 )
@@ -68,9 +111,10 @@ def revoke_encoded(token: str, *, user_id: int, token_type: str) -> None:
     """Revoke a token the client handed over, if it is a valid one of `user_id`; else ignore it."""
     try:
         payload = decode_token(token)
+        named_user = token_user_id(payload)
     except Exception:  # noqa: BLE001 - an unusable token needs no revoking
         return
-    if payload.get("type") == token_type and payload.get("sub") == str(user_id):
+    if payload["type"] == token_type and named_user == user_id:
         revoke(payload)
 
 
@@ -87,8 +131,5 @@ def purge_expired_revocations() -> int:
     return result.rowcount or 0
 
 
-def _blocklist_contains(jti: str) -> bool:
-    client = get_redis()
-    if client is not None:
-        return bool(client.exists(redis_key("revoked", jti)))
-    return bool(db.session.scalar(select(exists().where(RevokedToken.jti == jti))))
+def _is_timestamp(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_EXPIRY

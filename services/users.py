@@ -8,18 +8,12 @@ from extensions import db
 from models.auth_token import PasswordResetToken
 from models.invitation import Invitation
 from models.user import User
-from services.auth import InvalidCredentialsError
+from services.auth import InvalidCredentialsError, verify_password
 from services.exceptions import ConflictError, NotFoundError
 from utils.db import escape_like, transactional
 from utils.pagination import Page, paginate
-from utils.passwords import check_password, hash_password
+from utils.passwords import hash_password
 from utils.time import utcnow
-
-
-def get_active_user(user_id: int) -> User | None:
-    """The user a token names, if that account may still act."""
-    user = db.session.get(User, user_id)
-    return user if user is not None and user.is_active else None
 
 
 @transactional
@@ -33,7 +27,7 @@ def update_profile(user: User, changes: dict) -> User:
 @transactional
 def delete_account(user: User, *, password: str) -> None:
     """Disable the account and erase its personal data; orders stay for accounting."""
-    if not check_password(password, user.password_hash):
+    if not verify_password(user, user.email, password):
         raise InvalidCredentialsError("The password is incorrect.")
     for invitation in db.session.scalars(select(Invitation).where(Invitation.user_id == user.id)):
         db.session.delete(invitation)
@@ -48,7 +42,9 @@ def delete_account(user: User, *, password: str) -> None:
     user.token_version += 1
 
 
-def list_users(*, page: int, per_page: int, q: str | None = None, role: str | None = None) -> Page:
+def admin_list_users(
+    *, page: int, per_page: int, q: str | None = None, role: str | None = None
+) -> Page:
     query = select(User).where(User.deleted_at.is_(None))
     if role:
         query = query.where(User.role == role)
@@ -64,7 +60,7 @@ def list_users(*, page: int, per_page: int, q: str | None = None, role: str | No
     return paginate(query.order_by(User.created_at.desc(), User.id.desc()), page, per_page)
 
 
-def get_user(user_id: int) -> User:
+def admin_get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFoundError("User not found.")
@@ -73,13 +69,16 @@ def get_user(user_id: int) -> User:
 
 @transactional
 def admin_update_user(admin: User, user_id: int, changes: dict) -> User:
-    user = get_user(user_id)
+    user = admin_get_user(user_id)
     if user.id == admin.id and (
         changes.get("role", user.role) != user.role or changes.get("is_active") is False
     ):
         raise ConflictError("Administrators cannot demote or disable themselves.")
     if user.deleted_at is not None and changes.get("is_active"):
         raise ConflictError("A deleted account cannot be re-enabled.")
+    if changes.get("is_active") is False and user.is_active:
+        # Re-enabling the account later must not bring its old tokens back.
+        user.token_version += 1
     for field in ("role", "is_active"):
         if field in changes:
             setattr(user, field, changes[field])

@@ -14,9 +14,14 @@ from extensions import db
 from tests import factories
 from tests.dbutil import fresh_database
 
-# Real local servers the tests talk to (a gateway speaking Izipay's protocol, SMTP), and
-# the fixtures of the payment tests built on them.
-pytest_plugins = ["tests.izipay_server", "tests.smtp_server", "tests.payment_fixtures"]
+# Real local servers the tests talk to (a gateway speaking Izipay's protocol, SMTP, Redis),
+# and the fixtures of the payment tests built on them.
+pytest_plugins = [
+    "tests.izipay_server",
+    "tests.smtp_server",
+    "tests.servers",
+    "tests.payment_fixtures",
+]
 
 
 @pytest.fixture(scope="session")

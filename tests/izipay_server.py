@@ -25,8 +25,9 @@ HMAC_KEY = "localhmackey0123456789abcdef"
 API_PREFIX = "/api-payment/V4/"
 SUPPORTED_CURRENCIES = ("PEN", "USD")
 MAX_ORDER_ID_LENGTH = 64
-# IZIPAY.md names no code for "wrong resolutionMode for this state" or "unknown uuid"; the client
-# only needs an ERROR envelope, so these stand in for whatever PSP_ code the gateway really uses.
+# Lyra's documentation names no code for "wrong resolutionMode for this state" or "unknown
+# uuid"; the client only needs an ERROR envelope, so these stand in for whatever PSP_ code
+# the gateway really uses.
 WRONG_STATE_ERROR_CODE = "PSP_100"
 UNKNOWN_TRANSACTION_ERROR_CODE = "PSP_010"
 
@@ -123,7 +124,7 @@ def build_payment_answer(
     order_cycle: str = "CLOSED",
     operation_type: str = "DEBIT",
 ) -> str:
-    """A `V4/Payment` kr-answer as the gateway posts it (IZIPAY.md §4)."""
+    """A `V4/Payment` kr-answer as the gateway posts it (README, Payments (Izipay))."""
     detailed_status = detailed_status or DEFAULT_DETAILED_STATUS.get(order_status, "REFUSED")
     now = server_date()
     answer = {
@@ -190,7 +191,8 @@ def build_payment_answer(
 
 
 def signed_ipn_fields(answer: str, password: str = PASSWORD) -> dict[str, str]:
-    """The form fields of a server-to-server IPN (IZIPAY.md §3): signed with the password."""
+    """The form fields of a server-to-server IPN: signed with the password (README,
+    "How a notification is processed")."""
     return {
         "kr-hash": hmac_sha256_hex(password, answer),
         "kr-hash-algorithm": "sha256_hmac",
@@ -234,6 +236,8 @@ class Fault:
     seconds: float = 0.0
     content: bytes = b""
     content_type: str = "text/html"
+    # Only calls to this web service; None: the next call, whatever it is.
+    service: str | None = None
 
 
 class GatewayError(Exception):
@@ -248,7 +252,8 @@ class GatewayError(Exception):
 
 
 class IzipayServer:
-    """Charge/CreatePayment, Charge/SDKTest, Transaction/Get and Transaction/CancelOrRefund."""
+    """Charge/CreatePayment, Charge/SDKTest, Transaction/Get, Order/Get and
+    Transaction/CancelOrRefund."""
 
     def __init__(
         self,
@@ -325,19 +330,23 @@ class IzipayServer:
         detailed_error_code: str | None = None,
         http_status: int = 200,
         times: int = 1,
+        service: str | None = None,
     ) -> None:
+        """Answers an ERROR envelope; with `service`, only to calls of that web service."""
         fault = Fault(
             "error",
             error_code=error_code,
             error_message=error_message,
             detailed_error_code=detailed_error_code,
             http_status=http_status,
+            service=service,
         )
         self._queue(fault, times)
 
-    def delay_next(self, seconds: float, times: int = 1) -> None:
-        """Answers normally, but only after `seconds` (cut short when the server stops)."""
-        self._queue(Fault("delay", seconds=seconds), times)
+    def delay_next(self, seconds: float, times: int = 1, *, service: str | None = None) -> None:
+        """Answers normally, but only after `seconds` (cut short when the server stops);
+        with `service`, only calls to that web service are delayed."""
+        self._queue(Fault("delay", seconds=seconds, service=service), times)
 
     def crash_next(self, times: int = 1) -> None:
         """Answers a 500 HTML page, as a proxy in front of the gateway would."""
@@ -374,9 +383,18 @@ class IzipayServer:
         with self._lock:
             self._faults.extend([fault] * times)
 
-    def _next_fault(self) -> Fault | None:
+    def _next_fault(self, service: str) -> Fault | None:
         with self._lock:
-            return self._faults.popleft() if self._faults else None
+            for fault in self._faults:
+                if fault.service in (None, service):
+                    self._faults.remove(fault)
+                    return fault
+            return None
+
+    def requests_to(self, service: str) -> list[RecordedRequest]:
+        """Every call received for `service` (e.g. "Transaction/CancelOrRefund"), in order."""
+        with self._lock:
+            return [request for request in self.received if request.service == service]
 
     # State and builders.
 
@@ -504,6 +522,7 @@ class IzipayServer:
             "Charge/SDKTest": self._sdk_test,
             "Charge/CreatePayment": self._create_payment,
             "Transaction/Get": self._get_transaction,
+            "Order/Get": self._get_order,
             "Transaction/CancelOrRefund": self._cancel_or_refund,
         }
         if service not in handlers:
@@ -535,6 +554,21 @@ class IzipayServer:
 
     def _get_transaction(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._known_transaction(body)
+
+    def _get_order(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The order's transactions, optionally of one operationType (DEBIT, CREDIT...)."""
+        order_id = body.get("orderId")
+        if not isinstance(order_id, str) or not order_id:
+            raise GatewayError("INT_902", "web-service input data validation error", "orderId")
+        operation_type = body.get("operationType")
+        with self._lock:
+            transactions = [
+                transaction
+                for transaction in self.transactions.values()
+                if transaction["orderDetails"]["orderId"] == order_id
+                and operation_type in (None, transaction["operationType"])
+            ]
+        return {"transactions": transactions, "_type": "V4/OrderTransactions"}
 
     def _cancel_or_refund(self, body: dict[str, Any]) -> dict[str, Any]:
         transaction = self._known_transaction(body)
@@ -609,7 +643,7 @@ def _handler_for(server: IzipayServer) -> type[BaseHTTPRequestHandler]:
                 )
             service = self.path.removeprefix(API_PREFIX)
 
-            fault = server._next_fault()
+            fault = server._next_fault(service)
             if fault is not None and fault.kind == "close":
                 self.close_connection = True
                 return

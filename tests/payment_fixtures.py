@@ -1,5 +1,6 @@
 """Fixtures and helpers of the payment tests: an app wired to the local Izipay server."""
 
+import contextvars
 from decimal import Decimal
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy import select
 from app import create_app
 from extensions import db
 from models.order import Order
-from tests.commerce_fixtures import checkout, line
+from tests.commerce_fixtures import checkout, fresh, line
 from tests.conftest import IsolatedClient
 
 
@@ -69,3 +70,19 @@ def paid_answer(izipay_server, order, **fields):
         **fields,
     }
     return izipay_server.build_payment_answer(**values)
+
+
+def paid_order(shop, make, buyer_headers, izipay_server, detailed_status="CAPTURED") -> Order:
+    """A pending order paid by a signed IPN, its transaction known to the local gateway."""
+    order = pending_order(shop, make, buyer_headers)
+    answer = paid_answer(izipay_server, order, detailed_status=detailed_status)
+    izipay_server.add_transaction(
+        "a" * 32, order.order_number, int(order.total * 100), "PEN", detailed_status
+    )
+    assert post_ipn(shop, izipay_server.signed_ipn_fields(answer)).status_code == 200
+    return fresh(Order, order.id)
+
+
+def run_cli(app, args):
+    """Run a `flask` command of `app` in its own context, not the test's (another app's)."""
+    return contextvars.Context().run(app.test_cli_runner().invoke, args=args)

@@ -25,8 +25,16 @@ class Page:
 
 
 def paginate(query: Select, page: int, per_page: int) -> Page:
-    """Run `query` for one page; `per_page` above the maximum is capped, not refused."""
+    """Run `query` for one page; `per_page` above the maximum is capped, not refused.
+
+    A page that is not full is the last one, so it tells the total without a COUNT; only a
+    full page, or an empty page after the first (past the end?), asks the database.
+    """
     per_page = min(per_page, MAX_PER_PAGE)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    offset = (page - 1) * per_page
+    items = list(db.session.scalars(query.limit(per_page).offset(offset)))
+    if 0 < len(items) < per_page or (page == 1 and not items):
+        total = offset + len(items)
+    else:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     return Page(items=items, page=page, per_page=per_page, total=total or 0)

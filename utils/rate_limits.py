@@ -5,14 +5,25 @@ own: `memory://` counts per process, and Redis (REDIS_URL) is what makes
 several workers and hosts share one count.
 """
 
+import threading
+import time
+
 from flask import Flask, request
+from flask_jwt_extended import decode_token
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits.storage import Storage
+from limits.strategies import FixedWindowRateLimiter
+
+from utils.emails import normalize_email
+from utils.redis_client import is_redis_url, redis_connection_options
 
 # name -> (config key holding the limit, what the limit is counted by)
 NAMED_LIMITS = {
     "login": ("RATELIMIT_LOGIN", "ip_and_email"),
     "login_ip": ("RATELIMIT_LOGIN_IP", "ip"),
+    # The login limit again, for the password that change-password and account deletion check.
+    "password_check": ("RATELIMIT_LOGIN", "ip_and_user"),
     "register": ("RATELIMIT_REGISTER", "ip"),
     "forgot_password": ("RATELIMIT_FORGOT_PASSWORD", "email"),
     "rsvp": ("RATELIMIT_RSVP", "ip_and_code"),
@@ -20,10 +31,18 @@ NAMED_LIMITS = {
     "uploads": ("RATELIMIT_UPLOADS", "ip"),
 }
 
-# Probes, docs and gateway callbacks are never throttled by the default limit.
+# Probes, docs and gateway callbacks are never throttled.
 EXEMPT_ENDPOINTS = frozenset(
-    {"system.health", "metrics", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+    {
+        "system.health",
+        "metrics",
+        "api-docs.openapi_json",
+        "api-docs.openapi_swagger_ui",
+        "docs_assets.docs_assets",
+    }
 )
+# The bucket of requests no route matches (unknown paths, wrong or invented methods).
+UNROUTED = "<unrouted>"
 
 
 def rate_limit(*names: str):
@@ -47,36 +66,69 @@ def exempt_from_rate_limits(func):
 def _json_email() -> str:
     body = request.get_json(silent=True)
     email = body.get("email") if isinstance(body, dict) else None
-    return email.strip().lower() if isinstance(email, str) else ""
+    return normalize_email(email) if isinstance(email, str) else ""
+
+
+def _token_user() -> str:
+    """The user id the request's access token names (limits run before the view checks it).
+
+    The signature is verified, so nobody picks another user's bucket; a token that does not
+    verify falls in the IP's bucket and is refused by the view anyway.
+    """
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme != "Bearer" or not token:
+        return ""
+    try:
+        return str(decode_token(token.strip()).get("sub", ""))
+    except Exception:  # noqa: BLE001 - any unusable token
+        return ""
 
 
 KEY_FUNCTIONS = {
     "ip": get_remote_address,
     "email": lambda: _json_email() or get_remote_address(),
     "ip_and_email": lambda: f"{get_remote_address()}|{_json_email()}",
+    "ip_and_user": lambda: f"{get_remote_address()}|user:{_token_user()}",
     "ip_and_code": lambda: f"{get_remote_address()}|{(request.view_args or {}).get('code', '')}",
 }
 
 
 def init_rate_limits(app: Flask) -> Limiter:
+    """Build the app's Limiter: limits resolved once, counted for every request that is served.
+
+    A request no route matches (404, 405, invented methods) counts against the default limit
+    under one bucket, so probing paths or methods is throttled like anything else.
+    """
     config = app.config
     exempt = EXEMPT_ENDPOINTS | {
         endpoint
         for endpoint, view in app.view_functions.items()
         if getattr(view, "_rate_limit_exempt", False)
     }
+    storage_uri = config["RATELIMIT_STORAGE_URI"]
+    if storage_uri.startswith("memory://"):
+        storage_uri = LazyMemoryStorage.URI
     limiter = Limiter(
         key_func=get_remote_address,
-        app=app,
         default_limits=[config["RATELIMIT_DEFAULT"]],
-        default_limits_exempt_when=lambda: request.endpoint in exempt,
-        storage_uri=config["RATELIMIT_STORAGE_URI"],
+        storage_uri=storage_uri,
+        storage_options=redis_connection_options(config) if is_redis_url(storage_uri) else {},
         key_prefix=config["REDIS_KEY_PREFIX"],
-        headers_enabled=True,
+        # The app's after-request step writes the headers (add_rate_limit_headers).
+        headers_enabled=False,
         strategy="fixed-window",
         # If Redis is unreachable, count in memory instead of failing every request.
         in_memory_fallback_enabled=True,
+        request_identifier=lambda: request.endpoint or UNROUTED,
     )
+    limiter.request_filter(lambda: request.endpoint in exempt)
+    limiter.limit_manager = ResolvedOnceLimits(limiter.limit_manager)
+    limiter.init_app(app)
+    if limiter.enabled:
+        # Flask-Limiter's fallback is limits' MemoryStorage, which starts a timer thread on
+        # most hits; while Redis is down, count in the thread-free storage instead.
+        limiter._fallback_storage = LazyMemoryStorage()
+        limiter._fallback_limiter = FixedWindowRateLimiter(limiter._fallback_storage)
     for endpoint, view in list(app.view_functions.items()):
         for name in getattr(view, "_rate_limits", ()):
             config_key, key_kind = NAMED_LIMITS[name]
@@ -86,3 +138,116 @@ def init_rate_limits(app: Flask) -> Limiter:
         app.view_functions[endpoint] = view
     app.extensions["rate_limiter"] = limiter
     return limiter
+
+
+def add_rate_limit_headers(limiter: Limiter, response) -> None:
+    """X-RateLimit-Limit/-Remaining/-Reset of the request's tightest limit; Retry-After on 429."""
+    if not limiter.enabled:
+        return
+    current = limiter.current_limit
+    if current is None:
+        return
+    try:
+        reset_at, remaining = current.reset_at, current.remaining
+    except Exception:  # noqa: BLE001 - the storage went away mid-request: no headers, no 500
+        return
+    headers = response.headers
+    headers.add("X-RateLimit-Limit", str(current.limit.amount))
+    headers.add("X-RateLimit-Remaining", str(remaining))
+    headers.add("X-RateLimit-Reset", str(reset_at))
+    if response.status_code == 429 and "Retry-After" not in headers:
+        headers.add("Retry-After", str(max(1, reset_at - int(time.time()))))
+
+
+class ResolvedOnceLimits:
+    """Flask-Limiter's limit manager, remembering each endpoint's limits after its first request.
+
+    The stock manager rebuilds (and re-parses) every limit on every request. Ours are fixed
+    once the app is built: config strings and the decorators `init_rate_limits` applies.
+    """
+
+    def __init__(self, manager):
+        self._manager = manager
+        self._limits = {}
+        self._exemptions = {}
+
+    def __getattr__(self, name):
+        return getattr(self._manager, name)
+
+    def resolve_limits(self, app, endpoint=None, blueprint=None, *args, **kwargs):
+        key = (endpoint, blueprint, *args, *sorted(kwargs.items()))
+        resolved = self._limits.get(key)
+        if resolved is None:
+            found = self._manager.resolve_limits(app, endpoint, blueprint, *args, **kwargs)
+            resolved = self._limits[key] = tuple(tuple(group) for group in found)
+        return resolved
+
+    def exemption_scope(self, app, endpoint, blueprint):
+        key = (endpoint, blueprint)
+        scope = self._exemptions.get(key)
+        if scope is None:
+            scope = self._exemptions[key] = self._manager.exemption_scope(app, endpoint, blueprint)
+        return scope
+
+
+class LazyMemoryStorage(Storage):
+    """Fixed-window counters in this process's memory that expire when read: no threads.
+
+    limits' MemoryStorage starts a timer thread on most hits to expire keys. Here a key past
+    its window counts as absent, and expired keys are swept inline at most once per
+    SWEEP_SECONDS, so keys never read again do not pile up.
+    """
+
+    STORAGE_SCHEME = ["lazy-memory"]
+    URI = "lazy-memory://"
+    SWEEP_SECONDS = 60
+
+    def __init__(
+        self, uri: str | None = None, wrap_exceptions: bool = False, clock=time.time, **options
+    ):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self._clock = clock
+        self._windows: dict[str, list] = {}  # key -> [count, expires_at]
+        self._lock = threading.Lock()
+        self._next_sweep = clock() + self.SWEEP_SECONDS
+
+    @property
+    def base_exceptions(self):
+        return ValueError
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = self._clock()
+        with self._lock:
+            if now >= self._next_sweep:
+                self._sweep(now)
+            window = self._windows.get(key)
+            if window is None or window[1] <= now:
+                window = self._windows[key] = [0, now + expiry]
+            window[0] += amount
+            return window[0]
+
+    def get(self, key: str) -> int:
+        window = self._windows.get(key)
+        return window[0] if window is not None and window[1] > self._clock() else 0
+
+    def get_expiry(self, key: str) -> float:
+        now = self._clock()
+        window = self._windows.get(key)
+        return window[1] if window is not None and window[1] > now else now
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        with self._lock:
+            count = len(self._windows)
+            self._windows.clear()
+        return count
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._windows.pop(key, None)
+
+    def _sweep(self, now: float) -> None:
+        self._windows = {key: window for key, window in self._windows.items() if window[1] > now}
+        self._next_sweep = now + self.SWEEP_SECONDS

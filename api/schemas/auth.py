@@ -1,13 +1,30 @@
-"""Accounts: registration, login, tokens, profile."""
+"""Accounts: registration, login, tokens, profile.
+
+Each rule the server applies is stated in the OpenAPI document too (minLength, maxLength,
+pattern), so a request valid by the document is never refused for its shape.
+"""
 
 import re
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from api.schemas.fields import validate_not_blank
-from utils.passwords import password_problems
+from api.schemas.fields import NonBlankText, Pattern, Text
+from services.auth import RESET_TOKEN_PATTERN
+from utils.emails import normalize_email
+from utils.passwords import (
+    MAX_PASSWORD_BYTES,
+    MIN_PASSWORD_CHARS,
+    PASSWORD_DESCRIPTION,
+    PASSWORD_PATTERN,
+    password_problems,
+)
 
 PHONE = re.compile(r"^\+?[0-9 ()-]{6,30}$")
+MAX_EMAIL_LENGTH = 255
+# Enough for any password a person types; longer never matches (bcrypt reads 72 bytes).
+MAX_PASSWORD_INPUT = 1024
+# What NonBlankText calls blank, so a name is trimmed of exactly that.
+ASCII_WHITESPACE = " \t\n\r\f\v"
 
 
 def validate_password(value: str) -> None:
@@ -16,21 +33,46 @@ def validate_password(value: str) -> None:
         raise ValidationError(problems)
 
 
-def validate_phone(value: str) -> None:
-    if not PHONE.match(value):
-        raise ValidationError("Must be a phone number such as +51 987 654 321.")
-
-
 def Email(**kwargs):  # noqa: N802 - reads as a field type
-    return fields.Email(validate=validate.Length(max=255), **kwargs)
+    return fields.Email(validate=validate.Length(max=MAX_EMAIL_LENGTH), **kwargs)
+
+
+def NewPassword(**kwargs):  # noqa: N802
+    """A password being set: the rules of utils/passwords.py, stated in the document."""
+    return Text(
+        validate=validate_password,
+        load_only=True,
+        metadata={
+            "format": "password",
+            "minLength": MIN_PASSWORD_CHARS,
+            "maxLength": MAX_PASSWORD_BYTES,
+            "pattern": PASSWORD_PATTERN,
+            "description": PASSWORD_DESCRIPTION,
+        },
+        **kwargs,
+    )
+
+
+def GivenPassword(**kwargs):  # noqa: N802
+    """A password being checked: no policy, so an old one that breaks today's rules still works."""
+    return Text(
+        validate=validate.Length(max=MAX_PASSWORD_INPUT),
+        load_only=True,
+        metadata={"format": "password"},
+        **kwargs,
+    )
 
 
 def Name(**kwargs):  # noqa: N802
-    return fields.String(validate=[validate.Length(min=1, max=100), validate_not_blank], **kwargs)
+    return NonBlankText(100, **kwargs)
 
 
 def Phone(**kwargs):  # noqa: N802
-    return fields.String(validate=validate_phone, allow_none=True, **kwargs)
+    return Text(
+        validate=Pattern(PHONE, error="Must be a phone number such as +51 987 654 321."),
+        allow_none=True,
+        **kwargs,
+    )
 
 
 class UserSchema(Schema):
@@ -46,27 +88,28 @@ class UserSchema(Schema):
 
 class RegisterSchema(Schema):
     email = Email(required=True)
-    password = fields.String(required=True, validate=validate_password, load_only=True)
+    password = NewPassword(required=True)
     first_name = Name(required=True)
     last_name = Name(required=True)
     phone = Phone()
 
     @post_load
     def normalize(self, data, **kwargs):
-        data["email"] = data["email"].strip().lower()
-        data["first_name"] = data["first_name"].strip()
-        data["last_name"] = data["last_name"].strip()
+        data["email"] = normalize_email(data["email"])
+        data["first_name"] = data["first_name"].strip(ASCII_WHITESPACE)
+        data["last_name"] = data["last_name"].strip(ASCII_WHITESPACE)
         return data
 
 
 class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(max=255))
-    # No policy here: an old password that breaks today's rules must still log in.
-    password = fields.String(required=True, validate=validate.Length(max=1024))
+    # Any text: an address no account has is the same 401 as a wrong password.
+    email = Text(required=True, validate=validate.Length(max=MAX_EMAIL_LENGTH))
+    password = GivenPassword(required=True)
 
 
 class LogoutSchema(Schema):
-    refresh_token = fields.String(validate=validate.Length(max=4096))
+    # Ignored unless it is a valid refresh token of the caller.
+    refresh_token = Text(validate=validate.Length(max=4096))
 
 
 class TokenPairSchema(Schema):
@@ -83,8 +126,8 @@ class UserEnvelopeSchema(Schema):
 
 
 class ChangePasswordSchema(Schema):
-    current_password = fields.String(required=True, validate=validate.Length(max=1024))
-    new_password = fields.String(required=True, validate=validate_password)
+    current_password = GivenPassword(required=True)
+    new_password = NewPassword(required=True)
 
 
 class ForgotPasswordSchema(Schema):
@@ -92,8 +135,12 @@ class ForgotPasswordSchema(Schema):
 
 
 class ResetPasswordSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    new_password = fields.String(required=True, validate=validate_password)
+    token = Text(
+        required=True,
+        validate=Pattern(RESET_TOKEN_PATTERN, error="The reset link is not valid."),
+        metadata={"description": "The `token` of the e-mailed link."},
+    )
+    new_password = NewPassword(required=True)
 
 
 class ProfileUpdateSchema(Schema):
@@ -103,7 +150,7 @@ class ProfileUpdateSchema(Schema):
 
 
 class DeleteAccountSchema(Schema):
-    password = fields.String(required=True, validate=validate.Length(max=1024))
+    password = GivenPassword(required=True)
 
 
 class MessageSchema(Schema):

@@ -1,42 +1,225 @@
-"""Plans and templates as the public catalog shows them."""
+"""The catalogue: plans and templates as the public sees them, and as the admin edits them.
 
-from marshmallow import Schema, fields, validate
+Output schemas are derived from the models (marshmallow-sqlalchemy): the public ones name
+the columns they show (a new column stays private until added there), the admin ones take
+every column; money, currency and JSON columns get their API types.
+"""
+
+import json
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from api.schemas.common import PaginationArgs
-from api.schemas.fields import Currency, Money
-from models.template import CATEGORIES
+from api.schemas.fields import (
+    AnyJson,
+    Bool,
+    Currency,
+    Money,
+    MoneyInput,
+    NonBlankText,
+    Pattern,
+    QueryBool,
+    Text,
+)
+from extensions import ma
+from models.plan import Plan
+from models.template import CATEGORIES, Template
+from utils.safe_json import INT64_MAX
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+# An http(s) URL, or a path on this site such as the seeded `/previews/<slug>`.
+ASSET_URL_PATTERN = r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?|/([^/\s][^\s]*)?)$"
+MAX_JSON_CHARS = 20_000
+# Plan features the editor enforces, each with its type; no others are accepted.
+PLAN_FEATURES = {
+    "max_photos": int,
+    "max_events": int,
+    "max_guest_links": int,
+    "online_days": int,
+    "custom_slug": bool,
+    "music": bool,
+    "video": bool,
+    "rsvp": bool,
+}
+_FEATURE_PROPERTIES = {
+    name: {"type": "boolean"}
+    if kind is bool
+    else {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
+    for name, kind in PLAN_FEATURES.items()
+}
 
 
-class PlanSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    slug = fields.String()
-    description = fields.String(allow_none=True)
+def validate_features(features: dict) -> None:
+    problems = []
+    for key, value in features.items():
+        kind = PLAN_FEATURES.get(key)
+        if kind is None:
+            problems.append(f"Unknown feature {key!r}; known: {', '.join(PLAN_FEATURES)}.")
+        elif kind is bool and not isinstance(value, bool):
+            problems.append(f"{key} must be true or false.")
+        elif kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            problems.append(f"{key} must be a whole number of 0 or more.")
+    if problems:
+        raise ValidationError(problems)
+
+
+def validate_json_size(value: dict) -> None:
+    if len(json.dumps(value)) > MAX_JSON_CHARS:
+        raise ValidationError(f"Must be at most {MAX_JSON_CHARS} characters of JSON.")
+
+
+def Slug(**kwargs):  # noqa: N802 - reads as a field type
+    return Text(
+        validate=[
+            validate.Length(min=2, max=100),
+            Pattern(SLUG_PATTERN, error="Lower-case letters, digits and single hyphens only."),
+        ],
+        **kwargs,
+    )
+
+
+def AssetUrl(**kwargs):  # noqa: N802
+    return Text(
+        allow_none=True,
+        validate=[
+            validate.Length(max=500),
+            Pattern(ASSET_URL_PATTERN, error="Must be an http(s) URL or a path such as /a/b."),
+        ],
+        **kwargs,
+    )
+
+
+def DisplayOrder(**kwargs):  # noqa: N802
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000), **kwargs)
+
+
+def Category(**kwargs):  # noqa: N802
+    return fields.String(validate=validate.OneOf(CATEGORIES), **kwargs)
+
+
+def Features(**kwargs):  # noqa: N802
+    """A plan's features: only the known keys, each of its type."""
+    return fields.Dict(
+        keys=fields.String(),
+        metadata={"properties": _FEATURE_PROPERTIES, "additionalProperties": False},
+        **kwargs,
+    )
+
+
+def TemplateConfig(**kwargs):  # noqa: N802
+    return fields.Dict(
+        keys=Text(),
+        values=AnyJson(allow_none=True),
+        metadata={"description": f"Free-form, at most {MAX_JSON_CHARS} characters as JSON."},
+        **kwargs,
+    )
+
+
+# --- What the public reads -----------------------------------------------------------------
+
+
+class PlanSchema(ma.SQLAlchemySchema):
+    class Meta:
+        model = Plan
+
+    id = ma.auto_field()
+    name = ma.auto_field()
+    slug = ma.auto_field()
+    description = ma.auto_field()
     price = Money()
     currency = Currency()
-    features = fields.Dict()
-    display_order = fields.Integer()
+    features = Features()
+    display_order = ma.auto_field()
 
 
-class TemplateSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    slug = fields.String()
-    category = fields.String()
-    description = fields.String(allow_none=True)
+class TemplateSchema(ma.SQLAlchemySchema):
+    class Meta:
+        model = Template
+
+    id = ma.auto_field()
+    name = ma.auto_field()
+    slug = ma.auto_field()
+    category = Category()
+    description = ma.auto_field()
     price = Money()
     currency = Currency()
-    preview_url = fields.String(allow_none=True)
-    thumbnail_url = fields.String(allow_none=True)
-    display_order = fields.Integer()
-    config = fields.Dict()
+    preview_url = ma.auto_field()
+    thumbnail_url = ma.auto_field()
+    display_order = ma.auto_field()
+    config = TemplateConfig()
 
 
 class TemplateQueryArgs(PaginationArgs):
-    category = fields.String(validate=validate.OneOf(CATEGORIES))
-    q = fields.String(validate=validate.Length(max=100))
+    category = Category()
+    q = Text(validate=validate.Length(max=100))
 
 
 class CategoryCountSchema(Schema):
-    category = fields.String()
+    category = Category()
     count = fields.Integer()
+
+
+# --- Admin ---------------------------------------------------------------------------------
+
+
+class AdminPlanSchema(ma.SQLAlchemyAutoSchema):
+    class Meta:
+        model = Plan
+
+    price = Money()
+    currency = Currency()
+    features = Features()
+
+
+class AdminTemplateSchema(ma.SQLAlchemyAutoSchema):
+    class Meta:
+        model = Template
+
+    category = Category()
+    price = Money()
+    currency = Currency()
+    config = TemplateConfig()
+
+
+class PlanUpdateSchema(Schema):
+    name = NonBlankText(100)
+    slug = Slug()
+    description = Text(allow_none=True, validate=validate.Length(max=5000))
+    price = MoneyInput()
+    features = Features(validate=validate_features)
+    is_active = Bool()
+    display_order = DisplayOrder()
+
+
+class PlanCreateSchema(PlanUpdateSchema):
+    name = NonBlankText(100, required=True)
+    slug = Slug(required=True)
+    price = MoneyInput(required=True)
+
+
+class TemplateUpdateSchema(Schema):
+    name = NonBlankText(120)
+    slug = Slug()
+    category = Category()
+    description = Text(allow_none=True, validate=validate.Length(max=5000))
+    price = MoneyInput()
+    preview_url = AssetUrl()
+    thumbnail_url = AssetUrl()
+    is_active = Bool()
+    display_order = DisplayOrder()
+    config = TemplateConfig(validate=validate_json_size)
+
+
+class TemplateCreateSchema(TemplateUpdateSchema):
+    name = NonBlankText(120, required=True)
+    slug = Slug(required=True)
+    category = Category(required=True)
+
+
+class CatalogQueryArgs(PaginationArgs):
+    q = Text(validate=validate.Length(max=100))
+    is_active = QueryBool()
+
+
+class AdminTemplateQueryArgs(CatalogQueryArgs):
+    category = Category()

@@ -1,22 +1,20 @@
-"""Cart, coupon check and orders as the SPA sends and reads them."""
+"""Cart and orders as the SPA sends and reads them, and orders as the admin reads them."""
 
-from marshmallow import Schema, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from api.schemas.common import PaginationArgs
-from api.schemas.fields import Currency, Money
-from models.coupon import DISCOUNT_TYPES
-from models.order import ORDER_STATUSES, PAYMENT_STATUSES
+from api.schemas.fields import AnyJson, Currency, Id, Money, Text
+from extensions import ma
+from models.order import ORDER_STATUSES, PAYMENT_STATUSES, Order, OrderEvent, OrderItem
+from models.payment_transaction import PaymentTransaction
 
 MAX_CART_ITEMS = 20
 MAX_QUANTITY = 10
 
 
-def _id(**kwargs):
-    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
-
-
 def _ignored_amount():
-    return fields.Raw(
+    # Whatever the SPA echoes (a string, a number, null, even an object) is thrown away.
+    return AnyJson(
         load_only=True,
         allow_none=True,
         metadata={"description": "Accepted and ignored: the server prices every cart."},
@@ -38,13 +36,13 @@ class _DropsClientAmounts:
 class CartItemSchema(_DropsClientAmounts, Schema):
     CLIENT_AMOUNTS = ("unit_price", "line_total")
 
-    plan_id = _id(required=True)
-    template_id = _id(required=True)
+    plan_id = Id(required=True)
+    template_id = Id(required=True)
     quantity = fields.Integer(
         strict=True, load_default=1, validate=validate.Range(min=1, max=MAX_QUANTITY)
     )
     # An existing draft of the buyer that this line pays for.
-    invitation_id = _id(allow_none=True)
+    invitation_id = Id(allow_none=True)
     unit_price = _ignored_amount()
     line_total = _ignored_amount()
 
@@ -57,7 +55,7 @@ class CartSchema(_DropsClientAmounts, Schema):
         required=True,
         validate=validate.Length(min=1, max=MAX_CART_ITEMS),
     )
-    coupon_code = fields.String(allow_none=True, validate=validate.Length(max=50))
+    coupon_code = Text(allow_none=True, validate=validate.Length(max=50))
     subtotal = _ignored_amount()
     discount = _ignored_amount()
     total = _ignored_amount()
@@ -90,57 +88,108 @@ class CartSummarySchema(Schema):
     coupon = fields.Nested(AppliedCouponSchema, allow_none=True)
 
 
-class CouponCheckSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    subtotal = Money()
-    # The cart's plans, to check a coupon limited to some plans.
-    plan_ids = fields.List(_id(), validate=validate.Length(max=MAX_CART_ITEMS))
+class OrderItemSchema(ma.SQLAlchemySchema):
+    class Meta:
+        model = OrderItem
 
-
-class CouponValiditySchema(Schema):
-    valid = fields.Boolean()
-    code = fields.String()
-    discount_type = fields.String(validate=validate.OneOf(DISCOUNT_TYPES))
-    discount_value = Money()
-    discount_amount = Money()
-    min_order_amount = Money(allow_none=True)
-    valid_until = fields.DateTime(allow_none=True)
-    plan_ids = fields.List(fields.Integer())
-
-
-class OrderItemSchema(Schema):
-    plan_id = fields.Integer()
-    plan_name = fields.String()
-    template_id = fields.Integer()
-    template_name = fields.String()
-    invitation_id = fields.Integer(allow_none=True)
-    quantity = fields.Integer()
+    plan_id = ma.auto_field()
+    plan_name = ma.auto_field()
+    template_id = ma.auto_field()
+    template_name = ma.auto_field()
+    invitation_id = ma.auto_field()
+    quantity = ma.auto_field()
     unit_price = Money()
     line_total = Money()
 
 
-class OrderSchema(Schema):
-    order_number = fields.String()
+def _live_invitation_ids(order: Order) -> list[int]:
+    return [invitation.id for invitation in order.invitations if invitation.deleted_at is None]
+
+
+class OrderSchema(ma.SQLAlchemySchema):
+    class Meta:
+        model = Order
+
+    order_number = ma.auto_field()
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     payment_status = fields.String(validate=validate.OneOf(PAYMENT_STATUSES))
     subtotal = Money()
     discount = Money(attribute="discount_total")
     total = Money()
-    currency = fields.String()
-    coupon_code = fields.String(allow_none=True)
+    currency = ma.auto_field()
+    coupon_code = ma.auto_field()
     items = fields.List(fields.Nested(OrderItemSchema))
-    invitation_ids = fields.Method(
-        "_invitation_ids", metadata={"type": "array", "items": {"type": "integer"}}
+    invitation_ids = fields.Function(
+        _live_invitation_ids, metadata={"type": "array", "items": {"type": "integer"}}
     )
-    created_at = fields.DateTime()
-    paid_at = fields.DateTime(allow_none=True)
-    expires_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
-    refunded_at = fields.DateTime(allow_none=True)
-
-    def _invitation_ids(self, order) -> list[int]:
-        return [invitation.id for invitation in order.invitations if invitation.deleted_at is None]
+    created_at = ma.auto_field()
+    paid_at = ma.auto_field()
+    expires_at = ma.auto_field()
+    cancelled_at = ma.auto_field()
+    refunded_at = ma.auto_field()
 
 
 class OrderQueryArgs(PaginationArgs):
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+
+
+# --- Admin ---------------------------------------------------------------------------------
+
+
+class AdminOrderQueryArgs(PaginationArgs):
+    status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
+    q = Text(validate=validate.Length(max=100))
+    date_from = fields.Date()
+    date_to = fields.Date()
+
+    @validates_schema
+    def _ordered_dates(self, data, **kwargs):
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise ValidationError("Must not be before date_from.", "date_to")
+
+
+class PaymentTransactionSchema(ma.SQLAlchemySchema):
+    class Meta:
+        model = PaymentTransaction
+
+    id = ma.auto_field()
+    kind = ma.auto_field()
+    source = ma.auto_field()
+    transaction_uuid = ma.auto_field()
+    order_status = ma.auto_field()
+    status = ma.auto_field()
+    detailed_status = ma.auto_field()
+    amount = ma.auto_field(metadata={"description": "céntimos"})
+    currency = ma.auto_field()
+    mode = ma.auto_field()
+    flagged = ma.auto_field()
+    flag_reason = ma.auto_field()
+    processed = ma.auto_field()
+    times_received = ma.auto_field()
+    received_at = ma.auto_field()
+    last_received_at = ma.auto_field()
+
+
+class OrderEventSchema(ma.SQLAlchemySchema):
+    class Meta:
+        model = OrderEvent
+
+    from_status = ma.auto_field()
+    to_status = ma.auto_field()
+    reason = ma.auto_field()
+    actor_user_id = ma.auto_field()
+    created_at = ma.auto_field()
+
+
+class AdminOrderSchema(OrderSchema):
+    user_id = ma.auto_field()
+    user_email = fields.Function(
+        lambda order: order.user.email if order.user else None,
+        allow_none=True,
+        metadata={"type": "string"},
+    )
+
+
+class AdminOrderDetailSchema(AdminOrderSchema):
+    events = fields.List(fields.Nested(OrderEventSchema))
+    payment_transactions = fields.List(fields.Nested(PaymentTransactionSchema))

@@ -16,11 +16,20 @@ class FormTokenSchema(Schema):
 
 
 SIGNED_FIELD_NAMES = ("kr-answer", "kr-hash", "kr-hash-algorithm", "kr-hash-key", "kr-answer-type")
+# Without them there is nothing to verify: the document says so, the service answers 400.
+NEEDED_SIGNED_FIELDS = ("kr-answer", "kr-hash")
 
 
 def _signed_fields() -> dict:
     # Kept under the gateway's own names; presence is checked by the service (400, not 422).
-    return {name: fields.String() for name in SIGNED_FIELD_NAMES}
+    return {
+        name: fields.String(
+            metadata={"required_by_service": True, "minLength": 1}
+            if name in NEEDED_SIGNED_FIELDS
+            else {}
+        )
+        for name in SIGNED_FIELD_NAMES
+    }
 
 
 class IpnFormSchema(Schema.from_dict(_signed_fields(), name="IpnFormBase")):
@@ -42,7 +51,7 @@ class PaymentsHealthSchema(Schema):
     status = fields.String()
     configured = fields.Boolean()
     mode = fields.String(allow_none=True)
-    gateway = fields.String()
+    gateway = fields.String(metadata={"optional": True, "description": "With deep=1 only."})
 
 
 class PaymentsHealthArgs(Schema):

@@ -106,6 +106,15 @@ def test_admin_creates_lists_updates_a_template(client, make, admin_headers):
         ({"display_order": -1}, "display_order"),
         ({"config": "colores"}, "config"),
         ({"is_featured": True}, "is_featured"),
+        # What the document's patterns refuse, the server refuses too.
+        ({"slug": "brisa-marina\n"}, "slug"),
+        ({"preview_url": "https://cdn.example.pe/x.jpg\n"}, "preview_url"),
+        ({"preview_url": ""}, "preview_url"),
+        ({"name": "\t\n"}, "name"),
+        ({"name": "Brisa \ud800"}, "name"),
+        ({"price": " 25"}, "price"),
+        ({"is_active": 0}, "is_active"),
+        ({"is_active": "true"}, "is_active"),
     ],
 )
 def test_template_validation_errors_name_the_field(client, admin_headers, changes, field):
@@ -115,6 +124,27 @@ def test_template_validation_errors_name_the_field(client, admin_headers, change
 
     assert response.status_code == 422
     assert field in response.get_json()["details"]
+
+
+def test_patch_without_a_body_changes_nothing_as_documented(client, make, admin_headers):
+    template = make.template(name="Intacta")
+    operation = client.get("/api/openapi.json").get_json()["paths"][
+        "/api/admin/templates/{template_id}"
+    ]["patch"]
+
+    response = client.patch(f"/api/admin/templates/{template.id}", headers=admin_headers)
+
+    assert response.status_code == 200
+    assert response.get_json()["name"] == "Intacta"
+    assert operation["requestBody"]["required"] is False
+
+
+def test_admin_views_carry_every_column_of_the_model(client, make, admin_headers):
+    plan = make.plan()
+
+    body = client.get(f"/api/admin/plans/{plan.id}", headers=admin_headers).get_json()
+
+    assert set(body) == {column.key for column in Plan.__table__.columns} | {"currency"}
 
 
 def test_template_create_requires_name_slug_and_category(client, admin_headers):

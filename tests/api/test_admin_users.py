@@ -3,6 +3,7 @@
 import pytest
 
 from extensions import db
+from tests.factories import DEFAULT_PASSWORD
 
 
 @pytest.fixture
@@ -83,3 +84,44 @@ def test_admin_user_update_validates_fields(client, make, admin, auth_headers):
 
 def test_unknown_user_is_404(client, admin, auth_headers):
     assert client.get("/api/admin/users/999999", headers=auth_headers(admin)).status_code == 404
+
+
+def test_reenabling_a_disabled_account_does_not_revive_its_old_tokens(client, make, admin):
+    make.user(email="luis@example.com")
+    old = client.post(
+        "/api/auth/login", json={"email": "luis@example.com", "password": DEFAULT_PASSWORD}
+    ).get_json()
+    admin_headers = {"Authorization": f"Bearer {client_login(client, 'admin@example.com')}"}
+    user_id = old["user"]["id"]
+
+    client.patch(f"/api/admin/users/{user_id}", headers=admin_headers, json={"is_active": False})
+    while_disabled = client.get("/api/auth/me", headers=bearer(old["access_token"]))
+    client.patch(f"/api/admin/users/{user_id}", headers=admin_headers, json={"is_active": True})
+
+    assert while_disabled.get_json()["error"] == "unauthorized"
+    me = client.get("/api/auth/me", headers=bearer(old["access_token"]))
+    refresh = client.post("/api/auth/refresh", headers=bearer(old["refresh_token"]))
+    assert me.status_code == refresh.status_code == 401
+    assert me.get_json()["error"] == refresh.get_json()["error"] == "token_revoked"
+    fresh = client_login(client, "luis@example.com")
+    assert client.get("/api/auth/me", headers=bearer(fresh)).status_code == 200
+
+
+def test_an_admin_edit_that_keeps_the_account_enabled_keeps_its_tokens(
+    client, make, admin, auth_headers
+):
+    user = make.user()
+    user_headers = auth_headers(user)
+
+    client.patch(f"/api/admin/users/{user.id}", headers=auth_headers(admin), json={"role": "admin"})
+
+    assert client.get("/api/auth/me", headers=user_headers).status_code == 200
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def client_login(client, email):
+    response = client.post("/api/auth/login", json={"email": email, "password": DEFAULT_PASSWORD})
+    return response.get_json()["access_token"]

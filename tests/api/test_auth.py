@@ -1,9 +1,12 @@
 """Register, login, refresh, logout, password change and reset through the API."""
 
+import json
 import logging
 import re
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from extensions import db
@@ -59,6 +62,8 @@ def test_register_refuses_an_email_taken_in_any_case(client):
         ("sinnumeros", "digit"),
         ("12345678", "letter"),
         ("ñ" * 36 + "a1", "at most 72 bytes"),
+        ("ññññññ1", "at least 8"),  # 13 bytes, but 7 characters
+        ("١٢٣٤٥٦٧a", "digit"),  # Arabic-Indic digits are not 0-9
     ],
 )
 def test_register_enforces_the_password_rules(client, password, problem):
@@ -311,3 +316,81 @@ def test_one_refresh_token_spent_twice_at_once_yields_one_new_pair(app, client, 
         thread.join()
 
     assert sorted(statuses) == [200, 401, 401, 401]
+
+
+PASSWORD_SCHEMAS = [("Register", "password"), ("ChangePassword", "new_password")]
+PASSWORD_SCHEMAS += [("ResetPassword", "new_password")]
+
+
+def _documented_password(client, schema, field):
+    spec = client.get("/api/openapi.json").get_json()
+    return spec["components"]["schemas"][schema]["properties"][field]
+
+
+@pytest.mark.parametrize("schema, field", PASSWORD_SCHEMAS)
+def test_the_openapi_document_states_the_password_rules(client, schema, field):
+    rules = _documented_password(client, schema, field)
+
+    assert rules["minLength"] == 8 and rules["maxLength"] == 72
+    assert rules["format"] == "password"
+    assert "72 bytes" in rules["description"]
+    assert re.search(rules["pattern"], "contraseña1")
+    assert not re.search(rules["pattern"], "sinnumeros") and not re.search(rules["pattern"], "1234")
+
+
+def test_the_documented_password_rules_are_the_ones_the_server_applies(client):
+    from utils.passwords import password_problems
+
+    rules = _documented_password(client, "Register", "password")
+
+    @given(candidate=st.text(max_size=80))
+    @settings(max_examples=500, deadline=None)
+    def agree(candidate):
+        # The byte limit is the one rule JSON Schema cannot state; the description gives it.
+        assume(len(candidate.encode()) <= 72)
+        documented_valid = rules["minLength"] <= len(candidate) <= rules["maxLength"] and bool(
+            re.search(rules["pattern"], candidate)
+        )
+        assert documented_valid == (password_problems(candidate) == [])
+
+    agree()
+
+
+@pytest.mark.parametrize(
+    "password", ["contraseña1", "ÁÉÍÓÚñ12", "Ñandú2026", "a1" + "x" * 70, "ü" * 35 + "1a"]
+)
+def test_a_password_valid_by_the_document_is_accepted(client, password):
+    rules = _documented_password(client, "Register", "password")
+    assert 8 <= len(password) <= 72 and re.search(rules["pattern"], password)
+
+    response = register(client, password=password)
+
+    assert response.status_code == 201
+    assert login(client, "ana.quispe@example.com", password).status_code == 200
+
+
+def test_the_openapi_document_states_the_reset_token_shape(client, make, caplog):
+    caplog.set_level(logging.INFO)
+    make.user(email="luis@example.com")
+    client.post("/api/auth/forgot-password", json={"email": "luis@example.com"})
+    spec = client.get("/api/openapi.json").get_json()
+
+    pattern = spec["components"]["schemas"]["ResetPassword"]["properties"]["token"]["pattern"]
+
+    assert re.fullmatch(pattern, _reset_token_from_log(caplog))
+    response = client.post(
+        "/api/auth/reset-password", json={"token": "x" * 44, "new_password": NEW_PASSWORD}
+    )
+    assert response.get_json()["details"]["token"] == ["The reset link is not valid."]
+
+
+@pytest.mark.parametrize("password", ["\ud800abcdefg1", "abcdefg1\udfff"])
+def test_a_password_with_a_lone_surrogate_is_a_422_not_a_500(client, password):
+    body = json.dumps({"email": "luis@example.com", "password": password})
+
+    response = client.post(
+        "/api/auth/login", data=body, headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert "password" in response.get_json()["details"]

@@ -127,6 +127,46 @@ def test_cart_shape_errors_are_422_naming_the_field(client, body, field):
     assert field in response.get_json()["details"]
 
 
+ECHOED_AMOUNTS = {
+    "numbers": {"unit_price": 1, "line_total": 2.5},
+    "null": {"unit_price": None},
+    "an object": {"line_total": {"amount": "1.00", "nested": [1, {"x": None}]}},
+    "a list": {"unit_price": [1, [2, "3"]], "line_total": []},
+    "text": {"line_total": "gratis"},
+}
+
+
+@pytest.mark.parametrize("echoed", ECHOED_AMOUNTS.values(), ids=list(ECHOED_AMOUNTS))
+def test_echoed_amounts_of_any_type_are_ignored(client, make, auth_headers, echoed):
+    plan = make.plan(price=D("149.00"))
+    template = make.template(price=D("30.00"))
+    body = cart(line(plan, template, **echoed))
+    body.update(subtotal={"a": 1}, discount=[0], total=True, currency={"code": "USD"})
+
+    summary = client.post("/api/cart/summary", json=body)
+    order = client.post("/api/cart/checkout", json=body, headers=auth_headers(make.user()))
+
+    assert summary.status_code == 200, summary.get_json()
+    assert summary.get_json()["total"] == "179.00"
+    assert order.status_code == 201, order.get_json()
+    assert order.get_json()["total"] == "179.00"
+
+
+def test_summary_takes_a_token_or_none_as_documented(client, make, auth_headers):
+    plan, template = make.plan(), make.template()
+    body = cart(line(plan, template))
+
+    anonymous = client.post("/api/cart/summary", json=body)
+    signed_in = client.post("/api/cart/summary", json=body, headers=auth_headers(make.user()))
+    forged = client.post(
+        "/api/cart/summary", json=body, headers={"Authorization": "Bearer not-a-token"}
+    )
+    operation = client.get("/api/openapi.json").get_json()["paths"]["/api/cart/summary"]["post"]
+
+    assert (anonymous.status_code, signed_in.status_code, forged.status_code) == (200, 200, 401)
+    assert operation["security"] == [{}, {"bearerAuth": []}]
+
+
 def test_client_prices_never_reach_the_order(client, make, auth_headers):
     user = make.user()
     plan, template = make.plan(price=D("149.00")), make.template(price=D("30.00"))

@@ -228,3 +228,39 @@ def test_one_usage_row_per_order_records_the_discount(client, make, auth_headers
     usage = db.session.scalar(select(CouponUsage))
     assert usage.discount_amount == D("30.00")
     assert usage.order.coupon_code == coupon.code
+
+
+@pytest.mark.parametrize("subtotal", ["149.90", "149", 149.9, 149, 0])
+def test_validate_reads_a_subtotal_sent_as_text_or_number(client, make, subtotal):
+    make.coupon(code="DIEZ", discount_type="percentage", discount_value=D("10"))
+
+    response = client.post("/api/coupons/validate", json={"code": "diez", "subtotal": subtotal})
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["discount_amount"] == f"{D(str(subtotal)) / 10:.2f}"
+
+
+@pytest.mark.parametrize(
+    "subtotal",
+    [" 149.90", "149.90\n", "1_000", "1e2", "-1", "149.999", 149.999, "", True, None, [149]],
+)
+def test_validate_refuses_an_amount_the_document_does_not_allow(client, make, subtotal):
+    """The document's pattern (digits, two decimals) is what the server reads, nothing more."""
+    make.coupon(code="DIEZ")
+
+    response = client.post("/api/coupons/validate", json={"code": "DIEZ", "subtotal": subtotal})
+
+    assert response.status_code == 422
+    assert "subtotal" in response.get_json()["details"]
+
+
+def test_validate_takes_a_token_or_none_as_documented(client, make, auth_headers):
+    make.coupon(code="DIEZ")
+    body = {"code": "DIEZ"}
+
+    anonymous = client.post("/api/coupons/validate", json=body)
+    signed_in = client.post("/api/coupons/validate", json=body, headers=auth_headers(make.user()))
+    operation = client.get("/api/openapi.json").get_json()["paths"]["/api/coupons/validate"]
+
+    assert (anonymous.status_code, signed_in.status_code) == (200, 200)
+    assert operation["post"]["security"] == [{}, {"bearerAuth": []}]

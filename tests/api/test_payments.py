@@ -3,6 +3,7 @@
 import base64
 import json
 import logging
+import socket
 import threading
 from datetime import timedelta
 
@@ -142,6 +143,40 @@ def test_signed_paid_notification_pays_the_order_and_provisions_invitations(
     assert shown["status"] == "paid" and len(shown["invitation_ids"]) == 2
 
 
+def test_paid_notification_mails_the_buyer_once_the_payment_is_stored(
+    shop_app, smtp_server, make, buyer, auth_headers, izipay_server
+):
+    shop_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False)
+    shop = shop_app.test_client()
+    order = pending_order(shop, make, auth_headers(buyer))
+    fields = izipay_server.signed_ipn_fields(paid_answer(izipay_server, order))
+
+    assert post_ipn(shop, fields).get_json()["outcome"] == "paid"
+    assert post_ipn(shop, fields).get_json()["outcome"] == "duplicate"
+
+    [(_, recipients, message)] = smtp_server.messages
+    assert recipients == ["compradora@example.com"]
+    assert message["Subject"] == f"Pago confirmado - {order.order_number}"
+    assert "S/ 179.00" in message.get_content()
+
+
+def test_a_mail_server_down_does_not_undo_the_payment(
+    shop_app, make, buyer, auth_headers, izipay_server, caplog
+):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    shop_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=closed_port, MAIL_USE_TLS=False)
+    shop = shop_app.test_client()
+    order = pending_order(shop, make, auth_headers(buyer))
+
+    response = post_ipn(shop, izipay_server.signed_ipn_fields(paid_answer(izipay_server, order)))
+
+    assert response.status_code == 200 and response.get_json()["outcome"] == "paid"
+    assert fresh(Order, order.id).status == "paid"
+    assert "An after-commit step failed (send_payment_confirmation)" in caplog.text
+
+
 def test_the_same_notification_five_times_pays_once(shop, make, buyer, auth_headers, izipay_server):
     order = pending_order(shop, make, auth_headers(buyer))
     fields = izipay_server.signed_ipn_fields(paid_answer(izipay_server, order))
@@ -247,6 +282,66 @@ def test_notification_without_answer_or_hash_is_400(shop, izipay_server, missing
 def test_signed_answer_that_is_not_json_is_400(shop, izipay_server):
     response = post_ipn(shop, izipay_server.signed_ipn_fields("this is not json"))
     assert response.status_code == 400
+
+
+def _hostile_answer(kind: str) -> str:
+    """A kr-answer that parses badly or holds what no column can store (written by hand:
+    json.dumps itself refuses some of these)."""
+    amount, extra = "100", ""
+    if kind == "nested_10000_deep":
+        extra = ',"metadata":' + "[" * 10_000 + "]" * 10_000
+    elif kind == "amount_of_5001_digits":
+        amount = "1" + "0" * 5000  # 10**5000
+    elif kind == "amount_of_4000_digits":
+        amount = "9" * 4000
+    elif kind == "amount_beyond_32_bits":
+        amount = str(2**40)
+    elif kind == "negative_amount":
+        amount = "-100"
+    elif kind == "uuid_of_65_characters":
+        extra = ',"transactions":[{"uuid":"' + "a" * 65 + '","status":"PAID"}]'
+    order = f'"orderTotalAmount":{amount},"orderCurrency":"PEN","orderId":"ORD-20261128-AAAAAA"'
+    return f'{{"orderStatus":"PAID","orderDetails":{{{order},"mode":"TEST"}}{extra}}}'
+
+
+HOSTILE_ANSWERS = [
+    "nested_10000_deep",
+    "amount_of_5001_digits",
+    "amount_of_4000_digits",
+    "amount_beyond_32_bits",
+    "negative_amount",
+    "uuid_of_65_characters",
+]
+
+
+@pytest.mark.parametrize("kind", HOSTILE_ANSWERS)
+def test_signed_hostile_notification_is_400_without_a_traceback(shop, izipay_server, caplog, kind):
+    caplog.set_level(logging.INFO)
+
+    response = post_ipn(shop, izipay_server.signed_ipn_fields(_hostile_answer(kind)))
+
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"] == "bad_request"
+    assert [record.getMessage() for record in caplog.records if record.exc_info] == []
+    assert count(PaymentTransaction) == 0
+
+
+@pytest.mark.parametrize("kind", HOSTILE_ANSWERS)
+def test_signed_hostile_browser_return_is_400_without_a_traceback(
+    shop, make, buyer, auth_headers, izipay_server, caplog, kind
+):
+    caplog.set_level(logging.INFO)
+
+    response = shop.post(
+        "/api/payments/izipay/verify",
+        json=izipay_server.signed_browser_fields(_hostile_answer(kind)),
+        headers=auth_headers(buyer),
+    )
+
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["error"] == "bad_request"
+    assert [record.getMessage() for record in caplog.records if record.exc_info] == []
+    assert count(PaymentTransaction) == 0
 
 
 def test_unpaid_notification_leaves_the_order_pending_for_a_retry(

@@ -2,10 +2,12 @@
 
 import base64
 import json
+import logging
 from datetime import timedelta
 
 import jwt as pyjwt
 import pytest
+from sqlalchemy import event
 
 from extensions import db
 from services.tokens import issue_token_pair
@@ -126,3 +128,110 @@ def test_disabled_users_tokens_stop_working_at_once(client, make, auth_headers):
 
     assert response.status_code == 401
     assert response.get_json()["error"] == "unauthorized"
+
+
+def _signed(app, claims):
+    return pyjwt.encode(claims, app.config["JWT_SECRET_KEY"], algorithm="HS256")
+
+
+def _without(name):
+    return lambda claims: {key: value for key, value in claims.items() if key != name}
+
+
+def _with(**changes):
+    return lambda claims: {**claims, **changes}
+
+
+# Tokens signed with the right key that we would never issue.
+MALFORMED_CLAIMS = [
+    pytest.param(_with(sub="abc"), id="sub-not-a-number"),
+    pytest.param(_with(sub="99999999999999999999999"), id="sub-beyond-64-bits"),
+    pytest.param(_with(sub="9" * 5000), id="sub-of-5000-digits"),
+    pytest.param(_with(sub="0"), id="sub-zero"),
+    pytest.param(_with(sub="-1"), id="sub-negative"),
+    pytest.param(_with(sub="１２"), id="sub-non-ascii-digits"),
+    pytest.param(lambda claims: {**claims, "sub": int(claims["sub"])}, id="sub-an-integer"),
+    pytest.param(_with(sub=None), id="sub-null"),
+    pytest.param(_without("sub"), id="no-sub"),
+    pytest.param(_without("jti"), id="no-jti"),
+    pytest.param(_with(jti=""), id="empty-jti"),
+    pytest.param(_with(jti=["a"]), id="jti-a-list"),
+    pytest.param(_with(jti="j" * 65), id="jti-too-long"),
+    pytest.param(_without("ver"), id="no-ver"),
+    pytest.param(_with(ver="0"), id="ver-a-string"),
+    pytest.param(_with(ver=True), id="ver-a-boolean"),
+    pytest.param(_with(type="admin"), id="unknown-type"),
+    pytest.param(_without("exp"), id="no-exp"),
+    pytest.param(_with(exp=10**12), id="exp-beyond-year-9999"),
+]
+
+
+@pytest.mark.parametrize("malform", MALFORMED_CLAIMS)
+@pytest.mark.parametrize(
+    "method, path, token_type",
+    [
+        ("get", "/api/auth/me", "access"),
+        ("get", "/api/users/me", "access"),
+        ("patch", "/api/users/me", "access"),
+        ("post", "/api/auth/logout", "access"),
+        ("post", "/api/auth/refresh", "refresh"),
+    ],
+)
+def test_well_signed_tokens_with_malformed_claims_are_unauthorized_without_a_traceback(
+    client, make, app, caplog, malform, method, path, token_type
+):
+    user = make.user()
+    token = _signed(app, malform(_claims(user, type=token_type, jti="a-jti")))
+
+    response = getattr(client, method)(path, headers=bearer(token), json={})
+
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "unauthorized", "message": "The token is not valid."}
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_an_admin_route_refuses_a_malformed_token_as_unauthorized_not_forbidden(client, make, app):
+    admin = make.user(role="admin")
+    token = _signed(app, _claims(admin, sub="abc"))
+
+    response = client.get("/api/admin/users", headers=bearer(token))
+
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+
+
+# A body's refresh_token is at most 4096 characters: the 5000-digit one is a plain 422.
+FITTING_IN_A_BODY = [param for param in MALFORMED_CLAIMS if param.id != "sub-of-5000-digits"]
+
+
+@pytest.mark.parametrize("malform", FITTING_IN_A_BODY)
+def test_logout_ignores_a_malformed_refresh_token_in_the_body(client, make, app, malform):
+    user = make.user()
+    access = issue_token_pair(user)["access_token"]
+    refresh = _signed(app, malform(_claims(user, type="refresh", jti="body-jti")))
+
+    response = client.post(
+        "/api/auth/logout", headers=bearer(access), json={"refresh_token": refresh}
+    )
+
+    assert response.status_code == 200
+    assert client.get("/api/auth/me", headers=bearer(access)).get_json()["error"] == "token_revoked"
+
+
+def test_an_authenticated_read_costs_one_sql_statement(client, make, auth_headers):
+    headers = auth_headers(make.user())
+    statements = []
+
+    def record(_connection, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/api/auth/me", headers=headers)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    assert response.status_code == 200
+    # The user row and the revocation check together, never the user read twice.
+    assert len(statements) == 1, statements
+    assert "users" in statements[0] and "revoked_tokens" in statements[0]

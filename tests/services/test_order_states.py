@@ -1,5 +1,6 @@
 """The order status machine: every legal move, every illegal one, and racing moves."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from models.coupon import Coupon, CouponUsage
 from models.order import ORDER_STATUSES, Order, OrderEvent, OrderItem
 from services import orders
 from services.orders import TRANSITIONS, OrderStateError
+from utils.time import utcnow
 
 D = Decimal
 
@@ -17,8 +19,12 @@ LEGAL = [
     ("pending", "paid"),
     ("pending", "cancelled"),
     ("pending", "expired"),
-    ("paid", "refunded"),
+    ("paid", "refunding"),
+    ("refunding", "refunded"),
+    ("refunding", "paid"),
 ]
+# What payment_status an order in each status has.
+PAYMENT_STATUS = {"paid": "paid", "refunding": "paid", "refunded": "refunded"}
 ILLEGAL = [
     (from_status, to_status)
     for from_status in ORDER_STATUSES
@@ -34,7 +40,8 @@ def _order(make, status="pending", *, coupon=None) -> Order:
         order_number=orders.new_order_number(),
         user_id=user.id,
         status=status,
-        payment_status={"paid": "paid", "refunded": "refunded"}.get(status, "unpaid"),
+        payment_status=PAYMENT_STATUS.get(status, "unpaid"),
+        paid_at=utcnow() - timedelta(days=1) if status in PAYMENT_STATUS else None,
         subtotal=D("149.00"),
         total=D("149.00"),
         coupon_id=coupon.id if coupon else None,
@@ -86,7 +93,7 @@ def test_each_legal_transition_is_applied_and_recorded(make, from_status, to_sta
         order.user_id,
     )
     assert event.created_at is not None
-    expected_payment = {"paid": "paid", "refunded": "refunded"}.get(to_status, "unpaid")
+    expected_payment = PAYMENT_STATUS.get(to_status, "unpaid")
     assert order.payment_status == expected_payment
     stamp = {"paid": "paid_at", "cancelled": "cancelled_at", "refunded": "refunded_at"}
     if to_status in stamp:
@@ -150,7 +157,7 @@ def test_paying_keeps_the_coupon_use_and_provisions(make):
 
 
 def test_refund_is_recorded_with_its_actor(make):
-    order = _order(make, "paid")
+    order = _order(make, "refunding")
     admin = make.user(role="admin")
 
     orders.mark_order_refunded(order, reason="customer request", actor_id=admin.id)
@@ -158,3 +165,15 @@ def test_refund_is_recorded_with_its_actor(make):
     event = db.session.scalar(select(OrderEvent))
     assert (event.to_status, event.actor_user_id) == ("refunded", admin.id)
     assert db.session.get(Order, order.id).payment_status == "refunded"
+
+
+def test_a_refused_refund_gives_the_order_back_as_it_was_paid(make):
+    order = _order(make, "refunding")
+    paid_at = db.session.get(Order, order.id).paid_at
+
+    orders.transition_order(order, "paid", reason="refund refused by the gateway")
+    db.session.commit()
+
+    db.session.expire_all()
+    assert (order.status, order.payment_status, order.paid_at) == ("paid", "paid", paid_at)
+    assert order.invitations == []  # paying again provisions nothing

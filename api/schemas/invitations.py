@@ -1,0 +1,15 @@
+"""Invitations: the editable content (`invitation_data`), derived from its model."""
+
+from extensions import ma
+from models.invitation_data import InvitationData
+
+
+class InvitationDataSchema(ma.SQLAlchemyAutoSchema):
+    """Every editable column of InvitationData: a column added to the model is editable here
+    too, with its type, length and nullability; the row's keys and timestamps are not."""
+
+    class Meta:
+        model = InvitationData
+        # The media ids (cover, music, og image) are editable foreign keys.
+        include_fk = True
+        exclude = ("id", "invitation_id", "created_at", "updated_at")

@@ -1,0 +1,114 @@
+"""Servers the tests need besides the database: Redis, started by the suite itself.
+
+`redis_url` is a session-wide Redis: a redis-server of the run's own (free port, temporary
+folder) when the binary is on PATH, else TEST_REDIS_URL when it answers. `own_redis` starts a
+private one a test may freeze or kill. A test whose server cannot be had is skipped with the
+reason (shown in the summary); under CI=true that is a failure, so CI never drops one
+silently (README, Tests).
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+
+START_TIMEOUT_SECONDS = 10
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def unavailable(reason: str):
+    """Skip the test for want of a server; in CI, fail it instead."""
+    if running_in_ci():
+        pytest.fail(f"{reason} (CI=true: tests needing it must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+class RedisServer:
+    """A redis-server process of the test run: no persistence, its own port and folder."""
+
+    def __init__(self, binary: str, folder):
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        command = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(folder)]
+        command += ["--save", "", "--appendonly", "no", "--protected-mode", "no"]
+        self.process = subprocess.Popen(  # noqa: S603 - our own arguments
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not _answers(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def freeze(self) -> None:
+        """Stop the process without closing its sockets: connections open, nothing answered."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.thaw()
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def redis_server_binary() -> str | None:
+    return shutil.which("redis-server")
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """The URL of a Redis for this run (see the module docstring)."""
+    binary = redis_server_binary()
+    if binary:
+        server = RedisServer(binary, tmp_path_factory.mktemp("redis"))
+        yield server.url
+        server.stop()
+        return
+    url = os.environ.get("TEST_REDIS_URL")
+    if url and _answers(url):
+        yield url
+        return
+    unavailable("needs Redis: no redis-server on PATH and TEST_REDIS_URL unset or not answering")
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A redis-server of this test alone, to freeze or stop; needs the binary."""
+    binary = redis_server_binary()
+    if binary is None:
+        unavailable("needs a redis-server binary on PATH to start (and freeze) a Redis")
+    server = RedisServer(binary, tmp_path)
+    yield server
+    server.stop()

@@ -1,0 +1,78 @@
+"""Files under MEDIA_ROOT and the absolute URLs clients load them from (README, "Media")."""
+
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from flask import current_app
+
+DEFAULT_PORT = 5000  # the Makefile's, when PORT is unset
+MEDIA_URL_PATH = "/media"
+
+
+class UnsafeMediaPathError(ValueError):
+    """A media name that could leave MEDIA_ROOT (`..`, an absolute path, a hidden file)."""
+
+
+def local_app_url() -> str:
+    """Where `make run` serves: 127.0.0.1 on the app's PORT (5000 when unset)."""
+    return f"http://127.0.0.1:{os.environ.get('PORT') or DEFAULT_PORT}"
+
+
+def media_base_url() -> str:
+    """MEDIA_BASE_URL; else the app's own /media route under PUBLIC_BASE_URL, or locally."""
+    config = current_app.config
+    if config.get("MEDIA_BASE_URL"):
+        return config["MEDIA_BASE_URL"].rstrip("/")
+    return (config.get("PUBLIC_BASE_URL") or local_app_url()).rstrip("/") + MEDIA_URL_PATH
+
+
+def media_url(name: str) -> str:
+    """The absolute URL of the media file `name` (a relative POSIX path)."""
+    return f"{media_base_url()}/{_checked(name)}"
+
+
+def media_path(name: str) -> Path:
+    """Where `name` lives under MEDIA_ROOT; refuses anything that would leave it."""
+    return Path(current_app.config["MEDIA_ROOT"]).joinpath(*PurePosixPath(_checked(name)).parts)
+
+
+def existing_media_file(name: str) -> Path | None:
+    """The regular file `name` names inside MEDIA_ROOT, or None: unsafe names, folders,
+    missing files and links leading outside MEDIA_ROOT all give None."""
+    try:
+        path = media_path(name)
+    except UnsafeMediaPathError:
+        return None
+    root = Path(current_app.config["MEDIA_ROOT"]).resolve()
+    if not path.is_file() or not path.resolve().is_relative_to(root):
+        return None
+    return path
+
+
+def write_media_file(name: str, content: bytes) -> Path:
+    """Write `content` as `name` atomically (a reader never sees half a file)."""
+    path = media_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _checked(name: str) -> str:
+    parts = PurePosixPath(name).parts
+    if (
+        not parts
+        or "\\" in name
+        or "\x00" in name
+        or PurePosixPath(name).is_absolute()
+        or any(part in ("..", ".") or part.startswith(".") for part in parts)
+    ):
+        raise UnsafeMediaPathError(f"unsafe media name {name!r}")
+    return "/".join(parts)
