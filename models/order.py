@@ -38,6 +38,8 @@ ORDER_STATUSES = (
     STATUS_REFUNDING,
     STATUS_REFUNDED,
 )
+# The money is held: a refund being asked of the gateway has not given it back yet.
+HELD_PAYMENT_STATUSES = frozenset({STATUS_PAID, STATUS_REFUNDING})
 
 PAYMENT_UNPAID = "unpaid"
 PAYMENT_PAID = "paid"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from extensions import db
 from models.coupon import Coupon
 from models.invitation import Invitation
-from models.order import STATUS_PAID
+from models.order import HELD_PAYMENT_STATUSES
 from models.plan import Plan
 from models.template import Template
 from models.user import User
@@ -132,7 +132,7 @@ def _draft_problem(
 ) -> str | None:
     if draft is None:
         return "This invitation does not exist or is not yours."
-    if draft.order is not None and draft.order.status == STATUS_PAID:
+    if draft.order is not None and draft.order.status in HELD_PAYMENT_STATUSES:
         return "This invitation is already paid for."
     if repeated:
         return "This invitation is already in the cart."

@@ -10,7 +10,7 @@ from extensions import db
 from models.invitation import Invitation
 from models.invitation_data import InvitationData
 from models.invitation_url import KIND_MAIN, InvitationUrl
-from models.order import STATUS_PAID, Order
+from models.order import HELD_PAYMENT_STATUSES, STATUS_PAID, Order
 from services.exceptions import InvalidStateError
 from utils.db import lock_one, transactional
 
@@ -101,7 +101,7 @@ def _is_open_draft(draft: Invitation | None, order: Order) -> bool:
         draft is not None
         and draft.user_id == order.user_id
         and draft.deleted_at is None
-        and (draft.order is None or draft.order.status != STATUS_PAID)
+        and (draft.order is None or draft.order.status not in HELD_PAYMENT_STATUSES)
     )
 
 

@@ -1,4 +1,4 @@
-"""The list envelope of API.md: {items, page, per_page, total, pages}."""
+"""The list envelope every paginated route answers: {items, page, per_page, total, pages}."""
 
 import math
 from dataclasses import dataclass

@@ -22,6 +22,8 @@ PASSWORD_DESCRIPTION = (
     "and a digit (0-9)."
 )
 
+TOO_MANY_BYTES = f"Must be at most {MAX_PASSWORD_BYTES} bytes long (accents count double)."
+
 _HAS_LETTER = re.compile(f"[{LETTER}]")
 _HAS_DIGIT = re.compile(f"[{DIGIT}]")
 
@@ -44,7 +46,7 @@ def password_problems(password: str) -> list[str]:
     if len(password) < MIN_PASSWORD_CHARS:
         problems.append(f"Must be at least {MIN_PASSWORD_CHARS} characters long.")
     if len(password.encode()) > MAX_PASSWORD_BYTES:
-        problems.append(f"Must be at most {MAX_PASSWORD_BYTES} bytes long (accents count double).")
+        problems.append(TOO_MANY_BYTES)
     if not _HAS_LETTER.search(password):
         problems.append("Must contain a letter.")
     if not _HAS_DIGIT.search(password):

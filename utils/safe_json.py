@@ -1,4 +1,4 @@
-"""JSON from clients, decoded with limits: bounded nesting, 64-bit integers, no NaN.
+"""JSON from clients, decoded with limits: bounded nesting, numbers within ±(2**63 - 1), no NaN.
 
 Python's decoder recurses once per level (10 000 nested arrays raise RecursionError, not a
 decoding error) and turns any run of digits into an int our databases cannot store.
@@ -23,7 +23,9 @@ def loads(text: str | bytes):
     if isinstance(text, bytes | bytearray):
         text = text.decode("utf-8")
     _check_depth(text)
-    return json.loads(text, parse_int=_parse_int, parse_constant=_refuse_constant)
+    return json.loads(
+        text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_refuse_constant
+    )
 
 
 def _check_depth(text: str) -> None:
@@ -41,6 +43,14 @@ def _parse_int(digits: str) -> int:
     # Checked on the text first: converting thousands of digits is itself slow.
     if len(digits) > 20 or abs(value := int(digits)) > INT64_MAX:
         raise UnsafeJsonError("Integers must fit in 64 bits.")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    # The same bound as integers (the OpenAPI document's for any number); 1e999 would be inf.
+    value = float(text)
+    if not abs(value) <= INT64_MAX:
+        raise UnsafeJsonError("Numbers must lie between -(2**63 - 1) and 2**63 - 1.")
     return value
 
 

@@ -1,7 +1,9 @@
 """Invitations: the editable content (`invitation_data`), derived from its model."""
 
+from marshmallow.validate import OneOf
+
 from extensions import ma
-from models.invitation_data import InvitationData
+from models.invitation_data import LANGUAGES, InvitationData
 
 
 class InvitationDataSchema(ma.SQLAlchemyAutoSchema):
@@ -13,3 +15,5 @@ class InvitationDataSchema(ma.SQLAlchemyAutoSchema):
         # The media ids (cover, music, og image) are editable foreign keys.
         include_fk = True
         exclude = ("id", "invitation_id", "created_at", "updated_at")
+
+    language = ma.auto_field(validate=OneOf(LANGUAGES))

@@ -357,6 +357,25 @@ def test_checkout_refuses_a_draft_it_cannot_pay_for(client, make, auth_headers, 
     assert count(Order) == 0
 
 
+@pytest.mark.parametrize("status", ["paid", "refunding"])
+def test_checkout_refuses_a_draft_whose_payment_is_held(client, make, auth_headers, status):
+    user = make.user()
+    plan, template = make.plan(price=D("0.00")), make.template()
+    draft = make.invitation(user=user, template=template)
+    checkout(client, auth_headers(user), line(plan, template, invitation_id=draft.id))
+    paid_for = fresh(Invitation, draft.id)
+    paid_for.order.status = status
+    db.session.commit()
+
+    response = checkout(client, auth_headers(user), line(plan, template, invitation_id=draft.id))
+
+    assert response.status_code == 422
+    assert response.get_json()["details"]["items.0.invitation_id"] == [
+        "This invitation is already paid for."
+    ]
+    assert count(Order) == 1
+
+
 def test_checkout_order_numbers_are_unique_and_retried_on_collision(
     client, make, auth_headers, monkeypatch
 ):

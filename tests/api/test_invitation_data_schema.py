@@ -40,6 +40,7 @@ def test_a_partial_edit_loads_with_the_column_types():
         ({"title": "x" * 201}, "title"),
         ({"theme_primary_color": "#1E88E5FF"}, "theme_primary_color"),
         ({"rsvp_enabled": None}, "rsvp_enabled"),
+        ({"language": "fr"}, "language"),
         ({"invitation_id": 7}, "invitation_id"),
         ({"created_at": "2026-01-01T00:00:00Z"}, "created_at"),
     ],

@@ -15,7 +15,15 @@ DEEP_OBJECT = '{"a":' * 10_000 + "1" + "}" * 10_000
 HUGE_INTEGER = '{"plan_id": ' + "9" * 5_000 + "}"
 BEYOND_64_BITS = '{"page": 99999999999999999999, "quantity": -99999999999999999999}'
 NOT_JSON_CONSTANTS = '{"amount": NaN, "other": Infinity}'
-HOSTILE_BODIES = [DEEP_JSON, DEEP_OBJECT, HUGE_INTEGER, BEYOND_64_BITS, NOT_JSON_CONSTANTS]
+HUGE_FLOATS = '{"config": {"a": 4.3e260, "b": 1e999}}'
+HOSTILE_BODIES = [
+    DEEP_JSON,
+    DEEP_OBJECT,
+    HUGE_INTEGER,
+    BEYOND_64_BITS,
+    NOT_JSON_CONSTANTS,
+    HUGE_FLOATS,
+]
 
 
 def json_routes(app):
@@ -45,7 +53,9 @@ def assert_client_error_without_traceback(response, caplog):
 
 
 @pytest.mark.parametrize(
-    "body", HOSTILE_BODIES, ids=["deep-array", "deep-object", "huge-int", "beyond-64-bits", "nan"]
+    "body",
+    HOSTILE_BODIES,
+    ids=["deep-array", "deep-object", "huge-int", "beyond-64-bits", "nan", "huge-float"],
 )
 def test_every_json_route_answers_hostile_json_with_a_client_error(
     shop_app, shop, admin_headers, caplog, body

@@ -34,7 +34,8 @@ from tests.izipay_server import (
     signed_ipn_fields,
 )
 
-# Lyra's public demo shop keys (IZIPAY.md §1), used only as signature test vectors.
+# Lyra's public demo shop keys (from its published REST API documentation), used only as
+# signature test vectors.
 DEMO_PASSWORD = "testpassword_DEMOPRIVATEKEY23G4475zXZQ2UA5x7M"
 DEMO_HMAC_KEY = "38453613e7f44dc58732bad3dca2bca3"
 
@@ -739,7 +740,7 @@ def test_paid_order_on_local_gateway_yields_a_verifiable_ipn(izipay_server):
 
 
 def test_parse_answer_reads_the_izipay_md_example():
-    raw = json.dumps(IZIPAY_MD_EXAMPLE, separators=(",", ":"))
+    raw = json.dumps(DOCUMENTED_ANSWER, separators=(",", ":"))
 
     payment = parse_answer(raw)
 
@@ -768,7 +769,7 @@ def test_parse_answer_reads_lyra_answer_without_order_id():
 
 
 def test_parse_answer_tolerates_an_answer_without_transactions():
-    example = {**IZIPAY_MD_EXAMPLE, "orderStatus": "ABANDONED", "transactions": []}
+    example = {**DOCUMENTED_ANSWER, "orderStatus": "ABANDONED", "transactions": []}
 
     payment = parse_answer(json.dumps(example))
 
@@ -816,8 +817,8 @@ def lyra_browser_fields() -> dict:
     }
 
 
-# IZIPAY.md §4's example answer.
-IZIPAY_MD_EXAMPLE = {
+# The example payment answer of Izipay's IPN documentation.
+DOCUMENTED_ANSWER = {
     "shopId": "12345678",
     "orderCycle": "CLOSED",
     "orderStatus": "PAID",
