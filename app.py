@@ -6,6 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import admin, auth, cart, coupons, media, orders, payments, plans, system, templates, users
+from api import invitations
 from api.errors import register_error_handlers
 from api.openapi import init_openapi
 from api.security import register_jwt_handlers
@@ -31,6 +32,7 @@ BLUEPRINTS = (
     orders.blp,
     admin.blp,
     payments.blp,
+    invitations.blp,
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
@@ -84,3 +84,22 @@ class Invitation(TimestampMixin, db.Model):
         passive_deletes=True,
         order_by="InvitationUrl.id",
     )
+    # The one `main` link, loadable without the (possibly thousand) guest links.
+    main_url: Mapped[InvitationUrl | None] = relationship(
+        primaryjoin="and_(Invitation.id == InvitationUrl.invitation_id, "
+        "InvitationUrl.kind == 'main')",
+        uselist=False,
+        viewonly=True,
+    )
+
+    @property
+    def main_code(self) -> str | None:
+        return self.main_url.code if self.main_url is not None else None
+
+    @property
+    def online_until(self) -> datetime | None:
+        """The first publication plus the plan's `online_days`; None until first published."""
+        if self.published_at is None or self.plan is None:
+            return None
+        days = self.plan.feature("online_days")
+        return self.published_at + timedelta(days=int(days)) if days else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEZONE = "America/Lima"
 LANGUAGES = ("es", "en")
+HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+MAX_FONT_NAME = 100
 
 
 class InvitationData(TimestampMixin, db.Model):
@@ -74,6 +77,10 @@ class InvitationData(TimestampMixin, db.Model):
     rsvp_deadline: Mapped[date | None] = mapped_column(Date)
     rsvp_message: Mapped[str | None] = mapped_column(Text)
     rsvp_whatsapp_number: Mapped[str | None] = mapped_column(String(30))
+    # The text of each guest link's WhatsApp share ({guest_name}, {link} placeholders).
+    whatsapp_message: Mapped[str | None] = mapped_column(String(500))
+    # Whether the owner is told of each RSVP by e-mail.
+    rsvp_notify_owner: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     default_max_guests: Mapped[int | None] = mapped_column(Integer)
     kids_allowed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     kids_note: Mapped[str | None] = mapped_column(Text)
@@ -127,6 +134,43 @@ class InvitationData(TimestampMixin, db.Model):
     custom_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     invitation: Mapped[Invitation] = relationship(back_populates="data")
+
+    @classmethod
+    def from_template_config(cls, config: dict | None) -> InvitationData:
+        """A new row starting from a template's design: its colours, fonts and sections.
+
+        The config is free-form admin input, so only values that pass the editor's own rules
+        are copied; anything else is left for the customer to choose.
+        """
+        config = config if isinstance(config, dict) else {}
+        colors = config.get("colors") if isinstance(config.get("colors"), dict) else {}
+        fonts = config.get("fonts") if isinstance(config.get("fonts"), dict) else {}
+        sections = config.get("sections")
+        return cls(
+            theme_primary_color=_color(colors.get("primary")),
+            theme_secondary_color=_color(colors.get("secondary")),
+            theme_font_title=_font(fonts.get("title")),
+            theme_font_body=_font(fonts.get("body")),
+            sections=list(sections) if _is_section_list(sections) else None,
+        )
+
+
+def _color(value) -> str | None:
+    return value.upper() if isinstance(value, str) and HEX_COLOR.match(value) else None
+
+
+def _font(value) -> str | None:
+    return (
+        value.strip()
+        if isinstance(value, str) and 0 < len(value.strip()) <= MAX_FONT_NAME
+        else None
+    )
+
+
+def _is_section_list(value) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(name, str) and 0 < len(name) <= 50 for name in value
+    )
     music_media: Mapped[InvitationMedia | None] = relationship(foreign_keys=[music_media_id])
     cover_media: Mapped[InvitationMedia | None] = relationship(foreign_keys=[cover_media_id])
     og_image_media: Mapped[InvitationMedia | None] = relationship(foreign_keys=[og_image_media_id])

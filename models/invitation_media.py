@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from extensions import db
@@ -38,6 +39,9 @@ class InvitationMedia(TimestampMixin, db.Model):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Music only, read from the file by mutagen.
+    duration_seconds: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    bitrate: Mapped[int | None] = mapped_column(Integer)
     caption: Mapped[str | None] = mapped_column(String(300))
     display_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 

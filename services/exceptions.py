@@ -56,6 +56,32 @@ class InvalidStateError(ConflictError):
     message = "This action is not allowed in the current state."
 
 
+class GoneError(AppError):
+    """The contract's one 410: an invitation past its plan's time online."""
+
+    status = 410
+    code = "invitation_expired"
+    message = "This invitation's time online has ended."
+
+
+class PreconditionFailedError(AppError):
+    status = 412
+    code = "precondition_failed"
+    message = "This was changed since you loaded it; reload and try again."
+
+
+class PayloadTooLargeError(AppError):
+    status = 413
+    code = "payload_too_large"
+    message = "The upload is too large."
+
+
+class UnsupportedMediaTypeError(AppError):
+    status = 415
+    code = "unsupported_media_type"
+    message = "This kind of file is not accepted."
+
+
 class ValidationError(AppError):
     """Meaning-level validation that a schema cannot check; `details` maps field -> messages."""
 

@@ -10,6 +10,7 @@ from extensions import db
 from models.invitation import Invitation
 from models.invitation_data import InvitationData
 from models.invitation_url import KIND_MAIN, InvitationUrl
+from models.template import Template
 from models.order import HELD_PAYMENT_STATUSES, STATUS_PAID, Order
 from services.exceptions import InvalidStateError
 from utils.db import lock_one, transactional
@@ -39,11 +40,13 @@ def build_invitation(
     order_id: int | None = None,
     title: str = "",
 ) -> Invitation:
-    """A new invitation with its InvitationData row and its `main` link, added to the session."""
+    """A new invitation with its InvitationData row (the template's colours, fonts and
+    sections) and its `main` link, added to the session."""
     invitation = Invitation(
         user_id=user_id, template_id=template_id, plan_id=plan_id, order_id=order_id, title=title
     )
-    invitation.data = InvitationData()
+    template = db.session.get(Template, template_id)
+    invitation.data = InvitationData.from_template_config(template.config if template else None)
     invitation.urls.append(InvitationUrl(kind=KIND_MAIN, code=new_link_code()))
     db.session.add(invitation)
     return invitation

@@ -43,6 +43,8 @@ DOMAIN_REFUSALS = {
     "POST /api/admin/coupons": re.compile(r"discount_value|valid_until|plan_ids"),
     "PATCH /api/admin/coupons/{coupon_id}": re.compile(r"discount_value|valid_until|plan_ids"),
     "GET /api/admin/orders": re.compile(r"date_to"),
+    "POST /api/invitations": re.compile(r"template_id"),
+    "PATCH /api/invitations/{invitation_id}": re.compile(r"template_id"),
     # A well-formed reset token that no e-mail carried, or one already used or expired.
     "POST /api/auth/reset-password": re.compile(r"token"),
 }

@@ -1,9 +1,20 @@
-"""Invitations: the editable content (`invitation_data`), derived from its model."""
+"""Invitations: the invitation itself, its links, and the editable content (`invitation_data`)."""
 
+from marshmallow import Schema, fields, validate
 from marshmallow.validate import OneOf
 
+from api.schemas.catalog import PlanSchema, TemplateSchema
+from api.schemas.common import PaginationArgs
+from api.schemas.fields import Id, Text
 from extensions import ma
+from models.invitation import Invitation
 from models.invitation_data import LANGUAGES, InvitationData
+from models.invitation_event import InvitationEvent
+from models.invitation_media import InvitationMedia
+from models.invitation_url import URL_KINDS, InvitationUrl
+from utils.links import short_link_url
+
+MAX_TITLE = 200
 
 
 class InvitationDataSchema(ma.SQLAlchemyAutoSchema):
@@ -17,3 +28,82 @@ class InvitationDataSchema(ma.SQLAlchemyAutoSchema):
         exclude = ("id", "invitation_id", "created_at", "updated_at")
 
     language = ma.auto_field(validate=OneOf(LANGUAGES))
+
+
+class InvitationEventSchema(ma.SQLAlchemyAutoSchema):
+    class Meta:
+        model = InvitationEvent
+        exclude = ("invitation_id", "created_at", "updated_at")
+
+
+class InvitationMediaSchema(ma.SQLAlchemyAutoSchema):
+    class Meta:
+        model = InvitationMedia
+        exclude = ("invitation_id", "storage_key", "thumbnail_key", "sha256", "updated_at")
+
+
+class InvitationUrlSchema(ma.SQLAlchemySchema):
+    class Meta:
+        model = InvitationUrl
+
+    id = ma.auto_field()
+    kind = fields.String(validate=validate.OneOf(URL_KINDS))
+    code = ma.auto_field()
+    url = fields.Function(lambda link: short_link_url(link.code), metadata={"format": "uri"})
+    guest_name = ma.auto_field()
+    max_guests = ma.auto_field()
+    visits = ma.auto_field()
+    is_active = ma.auto_field()
+    response_status = fields.Function(
+        lambda link: link.response.status if link.response is not None else None,
+        metadata={"type": "string", "nullable": True},
+    )
+
+
+class InvitationSummarySchema(ma.SQLAlchemySchema):
+    """An item of the owner's list."""
+
+    class Meta:
+        model = Invitation
+
+    id = ma.auto_field()
+    title = ma.auto_field()
+    template_id = ma.auto_field()
+    plan = fields.Nested(PlanSchema, allow_none=True)
+    is_published = ma.auto_field()
+    published_at = ma.auto_field()
+    online_until = fields.DateTime(allow_none=True)
+    main_code = fields.String(allow_none=True)
+    # Every invitation has its data row (it is made with the invitation).
+    event_date = fields.DateTime(attribute="data.event_date", allow_none=True)
+    created_at = ma.auto_field()
+
+
+class InvitationSchema(InvitationSummarySchema):
+    """One invitation with everything the editor shows."""
+
+    template = fields.Nested(TemplateSchema)
+    order_number = fields.Function(
+        lambda invitation: invitation.order.order_number if invitation.order else None,
+        metadata={"type": "string", "nullable": True},
+    )
+    version = ma.auto_field()
+    updated_at = ma.auto_field()
+    data = fields.Nested(InvitationDataSchema, allow_none=True)
+    events = fields.List(fields.Nested(InvitationEventSchema))
+    media = fields.List(fields.Nested(InvitationMediaSchema))
+    urls = fields.List(fields.Nested(InvitationUrlSchema))
+
+
+class InvitationQueryArgs(PaginationArgs):
+    pass
+
+
+class InvitationCreateSchema(Schema):
+    template_id = Id(required=True)
+    title = Text(validate=validate.Length(max=MAX_TITLE), allow_none=True)
+
+
+class InvitationUpdateSchema(Schema):
+    title = Text(validate=validate.Length(max=MAX_TITLE))
+    template_id = Id()

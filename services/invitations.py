@@ -1,0 +1,211 @@
+"""Invitations of a customer: drafts, their content, publishing (README, "Invitations")."""
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from extensions import db
+from models.invitation import Invitation
+from models.invitation_url import InvitationUrl
+from models.order import HELD_PAYMENT_STATUSES
+from models.template import Template
+from models.user import User
+from services.exceptions import ConflictError, GoneError, NotFoundError, ValidationError
+from services.provisioning import build_invitation
+from utils.db import transactional
+from utils.pagination import Page, paginate
+from utils.time import utcnow
+
+NAME_FIELDS = ("couple_bride_name", "couple_groom_name", "honoree_name")
+
+
+class InvitationNotFoundError(NotFoundError):
+    message = "Invitation not found."
+
+
+class PaymentRequiredError(ConflictError):
+    code = "payment_required"
+    message = "Publishing needs a paid plan: buy one for this invitation first."
+
+
+class InvitationExpiredError(GoneError):
+    message = "This invitation's time online has ended; it can no longer be published."
+
+
+def get_owned_invitation(
+    user: User, invitation_id: int, *, for_update: bool = False, options=()
+) -> Invitation:
+    """The user's own, not deleted invitation; anyone else's is the same 404 as a missing one.
+
+    `for_update` locks the row (MySQL/MariaDB) and reads it afresh, so checks made under it
+    (plan limits, versions) hold until commit; SQLite serialises writers on its own once a
+    transaction has written.
+    """
+    query = select(Invitation).where(
+        Invitation.id == invitation_id,
+        Invitation.user_id == user.id,
+        Invitation.deleted_at.is_(None),
+    )
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    invitation = db.session.scalar(query.options(*options))
+    if invitation is None:
+        raise InvitationNotFoundError()
+    return invitation
+
+
+def bump_version(invitation: Invitation) -> None:
+    """A new version (the editor's ETag, the public payload's cache key), as one atomic UPDATE.
+
+    On SQLite the UPDATE also takes the database's write lock, so whatever the caller counts
+    or checks after it cannot be raced by another writer until this transaction ends.
+    """
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id)
+        .values(version=Invitation.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(invitation, ["version"])
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+def list_invitations(user: User, *, page: int, per_page: int) -> Page:
+    """Own invitations, newest first, each with its plan, main code and event date."""
+    query = (
+        select(Invitation)
+        .where(Invitation.user_id == user.id, Invitation.deleted_at.is_(None))
+        .options(
+            joinedload(Invitation.plan),
+            joinedload(Invitation.data),
+            selectinload(Invitation.main_url),
+        )
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    return paginate(query, page, per_page)
+
+
+def get_invitation(user: User, invitation_id: int) -> Invitation:
+    """One own invitation with its data, events, media and links: a fixed number of queries
+    (the row with its template, plan and order; then one per collection)."""
+    return get_owned_invitation(
+        user,
+        invitation_id,
+        options=(
+            joinedload(Invitation.template),
+            joinedload(Invitation.plan),
+            joinedload(Invitation.order),
+            joinedload(Invitation.data),
+            selectinload(Invitation.events),
+            selectinload(Invitation.media),
+            selectinload(Invitation.urls).selectinload(InvitationUrl.response),
+            selectinload(Invitation.main_url),
+        ),
+    )
+
+
+# --- Writing ------------------------------------------------------------------------------
+
+
+@transactional
+def create_draft(user: User, *, template_id: int, title: str | None = None) -> Invitation:
+    """A draft from an active template: its design defaults, a data row, a random main code."""
+    template = _active_template(template_id)
+    invitation = build_invitation(
+        user_id=user.id, template_id=template.id, title=title or template.name
+    )
+    db.session.flush()
+    return invitation
+
+
+@transactional
+def update_invitation(user: User, invitation_id: int, changes: dict) -> Invitation:
+    """Rename, or move to another active template.
+
+    A paid invitation may move only to a template costing no more than its own: the order
+    paid for that one.
+    """
+    invitation = get_owned_invitation(user, invitation_id, for_update=True)
+    if "title" in changes:
+        invitation.title = changes["title"]
+    if "template_id" in changes and changes["template_id"] != invitation.template_id:
+        template = _active_template(changes["template_id"])
+        if invitation.order is not None and template.price > invitation.template.price:
+            raise ValidationError(
+                details={
+                    "template_id": [
+                        "A paid invitation can only move to a template of the same price or less."
+                    ]
+                }
+            )
+        invitation.template = template
+    bump_version(invitation)
+    return invitation
+
+
+@transactional
+def delete_invitation(user: User, invitation_id: int) -> None:
+    """Take the invitation out of every list and off the public site; its files are removed
+    once the deletion has committed. The row stays (soft delete): its order still counts it
+    as delivered."""
+    invitation = get_owned_invitation(user, invitation_id, for_update=True)
+    from services.file_upload_service import delete_media_rows
+
+    invitation.deleted_at = utcnow()
+    invitation.is_published = False
+    for url in invitation.urls:
+        url.is_active = False
+    delete_media_rows(list(invitation.media))
+    bump_version(invitation)
+
+
+@transactional
+def publish(user: User, invitation_id: int) -> Invitation:
+    """Put the invitation online: it needs a paid plan, an event date and a name.
+
+    Publishing again is fine; `published_at` keeps the first publication, which starts the
+    plan's `online_days`.
+    """
+    invitation = get_owned_invitation(user, invitation_id, for_update=True)
+    order = invitation.order
+    if order is None or order.status not in HELD_PAYMENT_STATUSES or invitation.plan is None:
+        raise PaymentRequiredError()
+    missing = _missing_for_publication(invitation)
+    if missing:
+        raise ValidationError("Some data is needed before publishing.", details=missing)
+    now = utcnow()
+    if invitation.online_until is not None and invitation.online_until <= now:
+        raise InvitationExpiredError()
+    if invitation.published_at is None:
+        invitation.published_at = now
+    invitation.is_published = True
+    bump_version(invitation)
+    return invitation
+
+
+@transactional
+def unpublish(user: User, invitation_id: int) -> Invitation:
+    invitation = get_owned_invitation(user, invitation_id, for_update=True)
+    invitation.is_published = False
+    bump_version(invitation)
+    return invitation
+
+
+def _active_template(template_id: int) -> Template:
+    template = db.session.get(Template, template_id)
+    if template is None or not template.is_active:
+        raise ValidationError(details={"template_id": ["No active template has this id."]})
+    return template
+
+
+def _missing_for_publication(invitation: Invitation) -> dict[str, list[str]]:
+    data = invitation.data
+    missing = {}
+    if data is None or data.event_date is None:
+        missing["event_date"] = ["Required to publish."]
+    if data is None or not any((getattr(data, name) or "").strip() for name in NAME_FIELDS):
+        missing["couple_or_honoree_name"] = [
+            "Required to publish: couple_bride_name, couple_groom_name or honoree_name."
+        ]
+    return missing
