@@ -5,8 +5,21 @@ import os
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import admin, auth, cart, coupons, media, orders, payments, plans, system, templates, users
-from api import invitations
+from api import (
+    admin,
+    auth,
+    cart,
+    coupons,
+    invitation_editor,
+    invitations,
+    media,
+    orders,
+    payments,
+    plans,
+    system,
+    templates,
+    users,
+)
 from api.errors import register_error_handlers
 from api.openapi import init_openapi
 from api.security import register_jwt_handlers
@@ -33,6 +46,7 @@ BLUEPRINTS = (
     admin.blp,
     payments.blp,
     invitations.blp,
+    invitation_editor.blp,
 )
 
 

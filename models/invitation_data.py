@@ -22,6 +22,8 @@ DEFAULT_TIMEZONE = "America/Lima"
 LANGUAGES = ("es", "en")
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 MAX_FONT_NAME = 100
+SECTION_NAME = re.compile(r"^[a-z_]{1,50}$")
+MAX_SECTIONS = 30
 
 
 class InvitationData(TimestampMixin, db.Model):
@@ -134,6 +136,9 @@ class InvitationData(TimestampMixin, db.Model):
     custom_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     invitation: Mapped[Invitation] = relationship(back_populates="data")
+    music_media: Mapped[InvitationMedia | None] = relationship(foreign_keys=[music_media_id])
+    cover_media: Mapped[InvitationMedia | None] = relationship(foreign_keys=[cover_media_id])
+    og_image_media: Mapped[InvitationMedia | None] = relationship(foreign_keys=[og_image_media_id])
 
     @classmethod
     def from_template_config(cls, config: dict | None) -> InvitationData:
@@ -168,9 +173,10 @@ def _font(value) -> str | None:
 
 
 def _is_section_list(value) -> bool:
-    return isinstance(value, list) and all(
-        isinstance(name, str) and 0 < len(name) <= 50 for name in value
+    """The editor's shape: at most 30 distinct names of lower-case letters and `_`."""
+    return (
+        isinstance(value, list)
+        and len(value) <= MAX_SECTIONS
+        and all(isinstance(name, str) and SECTION_NAME.match(name) for name in value)
+        and len(set(value)) == len(value)
     )
-    music_media: Mapped[InvitationMedia | None] = relationship(foreign_keys=[music_media_id])
-    cover_media: Mapped[InvitationMedia | None] = relationship(foreign_keys=[cover_media_id])
-    og_image_media: Mapped[InvitationMedia | None] = relationship(foreign_keys=[og_image_media_id])

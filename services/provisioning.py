@@ -10,8 +10,8 @@ from extensions import db
 from models.invitation import Invitation
 from models.invitation_data import InvitationData
 from models.invitation_url import KIND_MAIN, InvitationUrl
-from models.template import Template
 from models.order import HELD_PAYMENT_STATUSES, STATUS_PAID, Order
+from models.template import Template
 from services.exceptions import InvalidStateError
 from utils.db import lock_one, transactional
 

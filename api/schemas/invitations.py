@@ -9,7 +9,6 @@ from api.schemas.fields import Id, Text
 from extensions import ma
 from models.invitation import Invitation
 from models.invitation_data import LANGUAGES, InvitationData
-from models.invitation_event import InvitationEvent
 from models.invitation_media import InvitationMedia
 from models.invitation_url import URL_KINDS, InvitationUrl
 from utils.links import short_link_url
@@ -28,12 +27,6 @@ class InvitationDataSchema(ma.SQLAlchemyAutoSchema):
         exclude = ("id", "invitation_id", "created_at", "updated_at")
 
     language = ma.auto_field(validate=OneOf(LANGUAGES))
-
-
-class InvitationEventSchema(ma.SQLAlchemyAutoSchema):
-    class Meta:
-        model = InvitationEvent
-        exclude = ("invitation_id", "created_at", "updated_at")
 
 
 class InvitationMediaSchema(ma.SQLAlchemyAutoSchema):
@@ -89,8 +82,9 @@ class InvitationSchema(InvitationSummarySchema):
     )
     version = ma.auto_field()
     updated_at = ma.auto_field()
-    data = fields.Nested(InvitationDataSchema, allow_none=True)
-    events = fields.List(fields.Nested(InvitationEventSchema))
+    # By name: the editor's schemas (api/schemas/editor.py) build on this module.
+    data = fields.Nested("EditorDataSchema", allow_none=True)
+    events = fields.List(fields.Nested("EditorEventSchema"))
     media = fields.List(fields.Nested(InvitationMediaSchema))
     urls = fields.List(fields.Nested(InvitationUrlSchema))
 
