@@ -11,6 +11,7 @@ from api import (
     cart,
     coupons,
     invitation_editor,
+    invitation_media,
     invitations,
     media,
     orders,
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     payments.blp,
     invitations.blp,
     invitation_editor.blp,
+    invitation_media.blp,
 )
 
 

@@ -150,6 +150,9 @@ class Config:
     FTP_USER = env_str("FTP_USER")
     FTP_PASSWORD = env_str("FTP_PASSWORD")
     FTP_BASE_DIR = env_str("FTP_BASE_DIR", "/")
+    # Connect and read timeout of each FTPS step; a CA bundle when the server's is private.
+    FTP_TIMEOUT_SECONDS = float(env_str("FTP_TIMEOUT_SECONDS", "10"))
+    FTP_CA_FILE = env_str("FTP_CA_FILE")
 
     IZIPAY_USERNAME = env_str("IZIPAY_USERNAME")
     IZIPAY_PASSWORD = env_str("IZIPAY_PASSWORD")

@@ -1,12 +1,12 @@
 """The editor of an own invitation: its data (ETag / If-Match) and its events timeline."""
 
-import functools
 import re
 
 from flask import request
 from flask_jwt_extended import current_user
 
 from api.blueprint import Blueprint
+from api.ownership import owner_first
 from api.schemas.common import list_of
 from api.schemas.editor import (
     EditorDataSchema,
@@ -31,17 +31,6 @@ ETAG_HEADER = {
     }
 }
 STRONG_VERSION = re.compile(r"v([0-9]{1,18})")
-
-
-def owner_first(view):
-    """Answer 404 for an invitation that is not the caller's before the body is validated."""
-
-    @functools.wraps(view)
-    def wrapper(*args, invitation_id: int, **kwargs):
-        editor.require_owner(current_user, invitation_id)
-        return view(*args, invitation_id=invitation_id, **kwargs)
-
-    return wrapper
 
 
 def etag(version: int) -> dict[str, str]:

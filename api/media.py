@@ -11,6 +11,9 @@ from utils.media import MEDIA_URL_PATH, existing_media_file
 blp = Blueprint("media", __name__, url_prefix=MEDIA_URL_PATH)
 
 MAX_AGE_SECONDS = 3600
+# Uploads get a new random key for every file, so what a key names never changes.
+IMMUTABLE_PREFIX = "uploads/"
+YEAR_SECONDS = 365 * 24 * 3600
 
 
 @blp.get("/<path:name>")
@@ -18,4 +21,9 @@ def media_file(name: str):
     path = existing_media_file(name)
     if path is None:
         abort(404)
+    if name.startswith(IMMUTABLE_PREFIX):
+        response = send_file(path, max_age=YEAR_SECONDS, conditional=True)
+        response.cache_control.immutable = True
+        response.cache_control.public = True
+        return response
     return send_file(path, max_age=MAX_AGE_SECONDS, conditional=True)

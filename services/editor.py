@@ -35,12 +35,6 @@ class EventNotFoundError(NotFoundError):
 # --- Data ---------------------------------------------------------------------------------
 
 
-def require_owner(user: User, invitation_id: int) -> None:
-    """The 404 of another user's, a deleted or a missing invitation, checked before a body is
-    read: a 422 about the body would tell a stranger that the invitation exists."""
-    get_owned_invitation(user, invitation_id)
-
-
 @transactional
 def get_data(user: User, invitation_id: int) -> tuple[InvitationData, int]:
     """The invitation's data row (made with its defaults if it has none yet) and version."""

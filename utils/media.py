@@ -4,7 +4,7 @@ import os
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 DEFAULT_PORT = 5000  # the Makefile's, when PORT is unset
 MEDIA_URL_PATH = "/media"
@@ -19,12 +19,22 @@ def local_app_url() -> str:
     return f"http://127.0.0.1:{os.environ.get('PORT') or DEFAULT_PORT}"
 
 
+def public_base_url() -> str:
+    """PUBLIC_BASE_URL; else the host the request came to; else where `make run` serves."""
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return local_app_url()
+
+
 def media_base_url() -> str:
-    """MEDIA_BASE_URL; else the app's own /media route under PUBLIC_BASE_URL, or locally."""
+    """MEDIA_BASE_URL; else the app's own /media route under the public base URL."""
     config = current_app.config
     if config.get("MEDIA_BASE_URL"):
         return config["MEDIA_BASE_URL"].rstrip("/")
-    return (config.get("PUBLIC_BASE_URL") or local_app_url()).rstrip("/") + MEDIA_URL_PATH
+    return public_base_url() + MEDIA_URL_PATH
 
 
 def media_url(name: str) -> str:

@@ -9,7 +9,7 @@ from api.schemas.fields import Id, Text
 from extensions import ma
 from models.invitation import Invitation
 from models.invitation_data import LANGUAGES, InvitationData
-from models.invitation_media import InvitationMedia
+from models.invitation_media import MEDIA_TYPES, InvitationMedia
 from models.invitation_url import URL_KINDS, InvitationUrl
 from utils.links import short_link_url
 
@@ -32,7 +32,10 @@ class InvitationDataSchema(ma.SQLAlchemyAutoSchema):
 class InvitationMediaSchema(ma.SQLAlchemyAutoSchema):
     class Meta:
         model = InvitationMedia
-        exclude = ("invitation_id", "storage_key", "thumbnail_key", "sha256", "updated_at")
+        exclude = ("invitation_id", "storage_key", "thumbnail_key", "updated_at")
+
+    media_type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
+    duration_seconds = fields.Float(allow_none=True)
 
 
 class InvitationUrlSchema(ma.SQLAlchemySchema):

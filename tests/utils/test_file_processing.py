@@ -1,0 +1,115 @@
+"""Uploaded images are re-encoded upright, small and without metadata; music is parsed."""
+
+import io
+import time
+
+import pytest
+from PIL import Image
+
+from tests.media_files import jpeg, png_bomb, png_with_alpha, silent_mp3, webp
+from utils.file_processing import (
+    InvalidFileError,
+    UnsupportedFileError,
+    process_audio,
+    process_image,
+)
+
+
+def opened(content: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(content))
+
+
+def test_a_camera_photo_is_resized_with_a_thumbnail_and_no_metadata():
+    processed = process_image(jpeg(4000, 3000, gps=True))
+
+    main, thumbnail = processed.main, processed.thumbnail
+    assert (main.width, main.height, main.mime_type) == (1920, 1440, "image/jpeg")
+    assert (thumbnail.width, thumbnail.height) == (400, 300)
+    image = opened(main.content)
+    assert image.format == "JPEG" and image.info.get("progressive") == 1
+    assert dict(image.getexif()) == {}
+    assert "exif" not in image.info and "exif" not in opened(thumbnail.content).info
+
+
+def test_the_exif_orientation_is_applied_to_the_pixels():
+    # Orientation 6: the camera was turned; the stored 800x600 shows upright as 600x800.
+    processed = process_image(jpeg(800, 600, orientation=6))
+
+    image = opened(processed.main.content).convert("RGB")
+    assert image.size == (600, 800)
+    # The black marker of the stored top-left corner is now at the top right.
+    assert image.getpixel((590, 10)) == pytest.approx((0, 0, 0), abs=20)
+    assert dict(image.getexif()) == {}
+
+
+def test_a_png_keeps_its_transparency():
+    processed = process_image(png_with_alpha())
+
+    image = opened(processed.main.content)
+    assert processed.main.mime_type == "image/png"
+    assert image.mode == "RGBA"
+    assert image.getpixel((0, 0))[3] == 0 and image.getpixel((100, 100))[3] == 255
+
+
+def test_webp_is_accepted_and_stored_as_jpeg():
+    processed = process_image(webp())
+
+    assert processed.main.mime_type == "image/jpeg"
+    assert (processed.main.width, processed.main.height) == (640, 480)
+
+
+def test_the_sha256_is_of_the_stored_bytes():
+    import hashlib
+
+    processed = process_image(jpeg())
+
+    assert processed.main.sha256 == hashlib.sha256(processed.main.content).hexdigest()
+
+
+def test_a_decompression_bomb_is_refused_from_its_header_at_once():
+    bomb = png_bomb()
+    assert len(bomb) < 120_000
+
+    started = time.perf_counter()
+    with pytest.raises(InvalidFileError):
+        process_image(bomb)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_over_40_megapixels_is_refused():
+    buffer = io.BytesIO()
+    Image.new("L", (8000, 5100)).save(buffer, "PNG")
+
+    with pytest.raises(InvalidFileError, match="megapixels"):
+        process_image(buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"just some text, named foto.jpg", b"%PDF-1.7\n...", b"GIF89a" + bytes(100)],
+    ids=["text", "pdf", "gif"],
+)
+def test_what_is_not_an_accepted_image_is_unsupported(content):
+    with pytest.raises(UnsupportedFileError):
+        process_image(content)
+
+
+def test_a_truncated_jpeg_is_invalid():
+    with pytest.raises(InvalidFileError):
+        process_image(jpeg()[:300])
+
+
+def test_an_mp3_gets_its_duration_and_bitrate():
+    processed = process_audio(silent_mp3(seconds=2))
+
+    assert processed.main.mime_type == "audio/mpeg"
+    assert 1.9 <= float(processed.duration_seconds) <= 2.1
+    assert processed.bitrate == 128_000
+    assert processed.thumbnail is None
+
+
+def test_audio_that_does_not_parse_is_invalid_and_an_image_is_not_music():
+    with pytest.raises(InvalidFileError):
+        process_audio(b"ID3" + bytes(50))
+    with pytest.raises(UnsupportedFileError):
+        process_audio(jpeg())
