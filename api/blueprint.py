@@ -12,6 +12,7 @@ from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_smorest import abort
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import CombinedMultiDict
 
 from api.openapi import document_as_response
 from services.exceptions import ForbiddenError
@@ -20,7 +21,7 @@ from utils import safe_json
 BEARER = [{"bearerAuth": []}]
 # Either no credentials or a bearer token (which must then be valid).
 BEARER_OPTIONAL = [{}, {"bearerAuth": []}]
-BODY_LOCATIONS = ("json", "form")
+BODY_LOCATIONS = ("json", "form", "files")
 
 
 class StrictJsonParser(FlaskParser):
@@ -35,6 +36,11 @@ class StrictJsonParser(FlaskParser):
         if not req.is_json:
             abort(400, message="The body must be sent as application/json.")
         return super().load_json(req, schema)
+
+    def load_files(self, req, schema):
+        """A multipart body: its files and its plain fields, read by one schema (the document
+        can describe one request body per operation)."""
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def _raw_load_json(self, req):
         if not is_json_request(req):

@@ -9,8 +9,7 @@ from api.schemas.invitations import InvitationMediaSchema
 from api.schemas.media import (
     MediaOrderSchema,
     MediaUpdateSchema,
-    MediaUploadFileSchema,
-    MediaUploadFormSchema,
+    MediaUploadSchema,
 )
 from services import file_upload_service
 
@@ -31,8 +30,7 @@ def list_media(invitation_id: int):
 @blp.post("/<int:invitation_id>/media")
 @blp.login_required
 @owner_first
-@blp.arguments(MediaUploadFormSchema, location="form")
-@blp.arguments(MediaUploadFileSchema, location="files")
+@blp.arguments(MediaUploadSchema, location="files")
 @blp.response(201, InvitationMediaSchema)
 @blp.alt_response(403, schema="Error", description="`plan_limit_reached` / `feature_not_in_plan`")
 @blp.alt_response(404, schema="Error")
@@ -40,13 +38,13 @@ def list_media(invitation_id: int):
 @blp.alt_response(415, schema="Error", description="Not JPEG, PNG, WebP, MP3 or M4A")
 @blp.alt_response(422, schema="Error", description="Corrupt, or over 40 megapixels")
 @blp.alt_response(502, schema="Error", description="`storage_error`")
-def upload_media(form, files, invitation_id: int):
+def upload_media(form, invitation_id: int):
     """Upload one file: images are re-encoded without metadata, with a thumbnail."""
     return file_upload_service.upload_media(
         current_user,
         invitation_id,
         media_type=form["media_type"],
-        content=files["file"].read(),
+        content=form["file"].read(),
         caption=form.get("caption"),
     )
 

@@ -7,13 +7,14 @@ from sqlalchemy import text
 
 from extensions import db
 from utils.redis_client import get_redis
+from utils.storage import get_storage
 
 logger = logging.getLogger(__name__)
 SELECT_ONE = text("SELECT 1")
 
 
 def check_health() -> dict:
-    checks = {"database": _check_database()}
+    checks = {"database": _check_database(), "storage": _check_storage()}
     if get_redis() is not None:
         checks["redis"] = _check_redis()
     status = "ok" if all(value == "ok" for value in checks.values()) else "unavailable"
@@ -28,6 +29,15 @@ def _check_database() -> str:
         return "ok"
     except Exception:
         logger.exception("Health check: database unreachable")
+        return "error"
+
+
+def _check_storage() -> str:
+    try:
+        get_storage().check()
+        return "ok"
+    except Exception:
+        logger.exception("Health check: media storage unreachable")
         return "error"
 
 

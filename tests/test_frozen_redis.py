@@ -37,7 +37,11 @@ def test_a_frozen_redis_degrades_like_a_dead_one_and_recovers(own_redis, databas
     app.test_client_class = IsolatedClient
     client = app.test_client()
     # Both clients hold an open connection to Redis when it freezes.
-    assert client.get("/health").get_json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert client.get("/health").get_json()["checks"] == {
+        "database": "ok",
+        "storage": "ok",
+        "redis": "ok",
+    }
     access_token = login(client, DEFAULT_PASSWORD).get_json()["access_token"]
 
     own_redis.freeze()
@@ -51,7 +55,7 @@ def test_a_frozen_redis_degrades_like_a_dead_one_and_recovers(own_redis, databas
         own_redis.thaw()
 
     assert health.status_code == 503
-    assert health.get_json()["checks"] == {"database": "ok", "redis": "error"}
+    assert health.get_json()["checks"] == {"database": "ok", "storage": "ok", "redis": "error"}
     # The limits count in memory meanwhile: five more failures, then 429.
     assert [response.status_code for response, _ in logins] == [401] * 5 + [429]
     # Revocations are checked in the database: a valid token still works.
@@ -59,7 +63,11 @@ def test_a_frozen_redis_degrades_like_a_dead_one_and_recovers(own_redis, databas
     slowest = max([health_seconds, me_seconds, *(seconds for _, seconds in logins)])
     assert slowest < PROMPT_SECONDS
 
-    assert client.get("/health").get_json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert client.get("/health").get_json()["checks"] == {
+        "database": "ok",
+        "storage": "ok",
+        "redis": "ok",
+    }
 
 
 def test_health_answers_promptly_while_redis_is_frozen_from_the_start(own_redis, database_url):

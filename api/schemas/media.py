@@ -10,16 +10,15 @@ MAX_CAPTION = 300
 MAX_MEDIA_IDS = 1_000
 
 
-class MediaUploadFormSchema(Schema):
-    media_type = fields.String(required=True, validate=validate.OneOf(MEDIA_TYPES))
-    caption = Text(validate=validate.Length(max=MAX_CAPTION))
+class MediaUploadSchema(Schema):
+    """The multipart form of an upload."""
 
-
-class MediaUploadFileSchema(Schema):
     file = Upload(
         required=True,
         metadata={"description": "JPEG, PNG or WebP; MP3 or M4A for `music`."},
     )
+    media_type = fields.String(required=True, validate=validate.OneOf(MEDIA_TYPES))
+    caption = Text(validate=validate.Length(max=MAX_CAPTION))
 
 
 class MediaUpdateSchema(Schema):

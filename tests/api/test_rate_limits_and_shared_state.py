@@ -200,10 +200,14 @@ def test_health_reports_redis_when_configured(new_app, redis_url, redis_prefix):
     healthy = new_app(REDIS_URL=redis_url, REDIS_KEY_PREFIX=redis_prefix).test_client()
     broken = new_app(REDIS_URL=DEAD_REDIS).test_client()
 
-    assert healthy.get("/health").get_json()["checks"] == {"database": "ok", "redis": "ok"}
+    assert healthy.get("/health").get_json()["checks"] == {
+        "database": "ok",
+        "storage": "ok",
+        "redis": "ok",
+    }
     response = broken.get("/health")
     assert response.status_code == 503
-    assert response.get_json()["checks"] == {"database": "ok", "redis": "error"}
+    assert response.get_json()["checks"] == {"database": "ok", "storage": "ok", "redis": "error"}
 
 
 def test_tokens_keep_working_while_redis_is_down(new_app, make):

@@ -12,7 +12,7 @@ from app import create_app
 def test_health_reports_database_ok(client):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
 
 
 def test_health_is_503_naming_the_database_when_it_is_down(tmp_path):
@@ -33,7 +33,7 @@ def test_health_is_503_when_mysql_server_is_unreachable(caplog):
     )
     response = app.test_client().get("/health")
     assert response.status_code == 503
-    assert response.get_json()["checks"] == {"database": "error"}
+    assert response.get_json()["checks"] == {"database": "error", "storage": "ok"}
     assert "Can't connect to MySQL server" in caplog.text
 
 

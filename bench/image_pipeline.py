@@ -1,0 +1,142 @@
+"""The upload image pipeline against plain Pillow on a 12 MP camera-like JPEG.
+
+Run: `make bench` (or `.venv/bin/python -m bench.image_pipeline`). The script draws a
+4000x3000 JPEG (gradient plus noise, with EXIF), then times, each in a fresh subprocess
+so that peak memory is its own:
+
+- pipeline: `utils.file_processing.process_image` (draft decode, 1920 px, 400 px thumbnail,
+  re-encoded without metadata);
+- plain: full decode, resize to 1920 px and a 400 px thumbnail, both saved as JPEG;
+- bomb: refusing a 30000x30000 PNG of about 110 KB.
+
+Reported: the median of ROUNDS runs of each and the peak RSS of each subprocess.
+Targets: pipeline <= 0.35x plain, peak RSS < 150 MB, bomb < 50 ms.
+"""
+
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
+WIDTH, HEIGHT = 4000, 3000
+TARGET_RATIO = 0.35
+TARGET_RSS_MB = 150
+TARGET_BOMB_MS = 50
+
+
+def camera_jpeg() -> bytes:
+    """Gradient plus noise (hard to compress, like a photo), with a camera's EXIF."""
+    from PIL import Image
+
+    gradient = Image.linear_gradient("L").resize((WIDTH, HEIGHT))
+    noise = Image.effect_noise((WIDTH, HEIGHT), 40)
+    image = Image.merge("RGB", (gradient, noise, Image.blend(gradient, noise, 0.5)))
+    exif = Image.Exif()
+    exif[0x010F] = "BenchCamera"
+    exif[0x0110] = "Model 12MP"
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=92, exif=exif.tobytes())
+    return buffer.getvalue()
+
+
+def run_pipeline(path: str) -> None:
+    from utils.file_processing import process_image
+
+    process_image(Path(path).read_bytes())
+
+
+def run_plain(path: str) -> None:
+    from PIL import Image
+
+    image = Image.open(path)
+    image.load()
+    for side in (1920, 400):
+        copy = image.copy()
+        copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+        copy.save(io.BytesIO(), "JPEG", quality=85)
+
+
+def run_bomb(_path: str) -> None:
+    from tests.media_files import png_bomb
+    from utils.file_processing import InvalidFileError, process_image
+
+    data = png_bomb()
+    start = time.perf_counter()
+    try:
+        process_image(data)
+    except InvalidFileError:
+        pass
+    else:
+        raise SystemExit("the bomb was not refused")
+    print(time.perf_counter() - start)
+
+
+def child(kind: str, path: str) -> None:
+    if kind == "bomb":
+        run_bomb(path)
+        return
+    start = time.perf_counter()
+    {"pipeline": run_pipeline, "plain": run_plain}[kind](path)
+    print(time.perf_counter() - start)
+
+
+def measure(kind: str, path: str) -> float:
+    """Seconds of one run of `kind` in its own process (timed inside it)."""
+    output = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-m", "bench.image_pipeline", "--child", kind, path],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def peak_rss_mb(kind: str, path: str) -> float:
+    """Peak RSS of one child alone: read by a wrapper process so others do not mix in."""
+    code = (
+        "import resource, subprocess, sys;"
+        f"subprocess.run([sys.executable, '-m', 'bench.image_pipeline', '--child', {kind!r},"
+        f" {path!r}], check=True, capture_output=True);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    output = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+    return int(output.strip()) / 1024
+
+
+def main() -> None:
+    data = camera_jpeg()
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "camera.jpg")
+        Path(path).write_bytes(data)
+        print(f"input: {WIDTH}x{HEIGHT} JPEG, {len(data) / 1e6:.1f} MB, {ROUNDS} rounds")
+        results = {}
+        for kind in ("plain", "pipeline", "bomb"):
+            times = [measure(kind, path) for _ in range(ROUNDS)]
+            results[kind] = (statistics.median(times), peak_rss_mb(kind, path))
+    plain, pipeline, bomb = results["plain"], results["pipeline"], results["bomb"]
+    ratio = pipeline[0] / plain[0]
+    print(f"plain Pillow: {plain[0] * 1000:.0f} ms median, peak RSS {plain[1]:.0f} MB")
+    print(f"pipeline:     {pipeline[0] * 1000:.0f} ms median, peak RSS {pipeline[1]:.0f} MB")
+    print(f"ratio pipeline/plain: {ratio:.2f} (target <= {TARGET_RATIO})")
+    print(f"bomb refused: {bomb[0] * 1000:.1f} ms median, peak RSS {bomb[1]:.0f} MB")
+    ok = ratio <= TARGET_RATIO and pipeline[1] < TARGET_RSS_MB and bomb[0] * 1000 < TARGET_BOMB_MS
+    print("targets met" if ok else "TARGETS MISSED")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[3])
+    else:
+        main()
