@@ -159,14 +159,16 @@ def _record(user, invitation_id, media_type, caption, processed, keys, storage) 
     if media_type == MUSIC:
         require_feature(invitation, "music")
     if media_type == PHOTO:
-        photos = db.session.scalar(
-            select(func.count())
-            .select_from(InvitationMedia)
+        # A locking read: on MySQL it sees rows committed after this transaction's snapshot
+        # (a plain count would not, under REPEATABLE READ).
+        photos = db.session.scalars(
+            select(InvitationMedia.id)
             .where(
                 InvitationMedia.invitation_id == invitation.id, InvitationMedia.media_type == PHOTO
             )
-        )
-        check_limit(invitation, "max_photos", photos)
+            .with_for_update()
+        ).all()
+        check_limit(invitation, "max_photos", len(photos))
     main = processed.main
     media = InvitationMedia(
         invitation_id=invitation.id,

@@ -86,16 +86,19 @@ def process_image(data: bytes) -> ProcessedFile:
                 # Decode at 1/2, 1/4 or 1/8 scale when that still covers the target size.
                 image.draft("RGB", _draft_size(width, height))
             image.load()
-            upright = ImageOps.exif_transpose(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
             raise InvalidFileError("The image is too large to decode safely.") from error
         except InvalidFileError:
             raise
         except Exception as error:  # noqa: BLE001 - any decoder failure is a corrupt file
             raise InvalidFileError("The image is corrupt or truncated.") from error
-    keep_alpha = image.format == "PNG" and _has_alpha(upright)
-    main = _encode(_fit(upright, MAX_SIDE), keep_alpha)
-    thumbnail = _encode(_fit(upright, THUMBNAIL_SIDE), keep_alpha)
+    keep_alpha = image.format == "PNG" and _has_alpha(image)
+    # The bounds are square, so resizing before turning upright gives the same sizes; the
+    # thumbnail is made from the resized image, and only small images are rotated.
+    resized = _fit(image, MAX_SIDE)
+    small = _fit(resized, THUMBNAIL_SIDE)
+    main = _encode(ImageOps.exif_transpose(resized), keep_alpha)
+    thumbnail = _encode(ImageOps.exif_transpose(small), keep_alpha)
     return ProcessedFile(main=main, thumbnail=thumbnail)
 
 
@@ -138,9 +141,14 @@ def _has_alpha(image: Image.Image) -> bool:
 
 
 def _fit(image: Image.Image, side: int) -> Image.Image:
-    copy = image.copy()
-    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
-    return copy
+    """At most `side` px on the long side. Bilinear: Pillow's filters widen with the scale, so
+    it still averages every source pixel; bicubic and Lanczos cost 1.6x and 2x as much here
+    for no visible gain once JPEG-encoded. Large reductions first `reduce()` by whole steps."""
+    scale = side / max(image.size)
+    if scale >= 1:
+        return image
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
 def _encode(image: Image.Image, keep_alpha: bool) -> Rendition:
