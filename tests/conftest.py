@@ -96,6 +96,27 @@ def make(app_context):
 
 
 @pytest.fixture
+def owner(make):
+    """A customer who owns what the test builds."""
+    return make.user()
+
+
+@pytest.fixture
+def headers(owner, auth_headers):
+    """The owner's Authorization header."""
+    return auth_headers(owner)
+
+
+@pytest.fixture
+def media_root(app, tmp_path, monkeypatch):
+    """An empty MEDIA_ROOT of the test's own (local storage)."""
+    root = tmp_path / "media"
+    root.mkdir()
+    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(root))
+    return root
+
+
+@pytest.fixture
 def auth_headers(app_context):
     """`auth_headers(user)` -> the Authorization header of a fresh access token for `user`."""
     from services.tokens import issue_token_pair

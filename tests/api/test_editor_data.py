@@ -16,16 +16,6 @@ FIRST_VERSION = 1
 
 
 @pytest.fixture
-def owner(make):
-    return make.user()
-
-
-@pytest.fixture
-def headers(owner, auth_headers):
-    return auth_headers(owner)
-
-
-@pytest.fixture
 def invitation(make, owner):
     plan = make.plan(features=dict(FULL_FEATURES))
     invitation = make.invitation(user=owner)

@@ -22,16 +22,6 @@ EVENT_FIELDS = {
 }
 
 
-@pytest.fixture
-def owner(make):
-    return make.user()
-
-
-@pytest.fixture
-def headers(owner, auth_headers):
-    return auth_headers(owner)
-
-
 def invitation_with(make, owner, max_events: int = 3) -> Invitation:
     invitation = make.invitation(user=owner)
     invitation.plan = make.plan(features={"max_events": max_events})

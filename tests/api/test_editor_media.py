@@ -16,14 +16,6 @@ from tests.media_files import jpeg, png_bomb, silent_mp3
 
 
 @pytest.fixture
-def media_root(app, tmp_path, monkeypatch):
-    root = tmp_path / "media"
-    root.mkdir()
-    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(root))
-    return root
-
-
-@pytest.fixture
 def headers(make, auth_headers):
     make.plan()  # drafts are held to the cheapest active plan
     return auth_headers(make.user())

@@ -3,18 +3,9 @@
 import io
 from urllib.parse import urlsplit
 
-import pytest
 from PIL import Image
 
 from tests.invitation_fixtures import paid_invitation
-
-
-@pytest.fixture
-def media_root(app, tmp_path, monkeypatch):
-    root = tmp_path / "media"
-    root.mkdir()
-    monkeypatch.setitem(app.config, "MEDIA_ROOT", str(root))
-    return root
 
 
 def jpeg(width: int, height: int, colour=(200, 80, 120)) -> io.BytesIO:

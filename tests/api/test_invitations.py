@@ -20,16 +20,6 @@ DESIGN = {
 }
 
 
-@pytest.fixture
-def owner(make):
-    return make.user()
-
-
-@pytest.fixture
-def headers(owner, auth_headers):
-    return auth_headers(owner)
-
-
 def publishable(client, headers, invitation_id, **extra):
     data = {"event_date": "2027-03-14T20:00:00Z", "couple_bride_name": "Ana", **extra}
     invitation = db.session.get(Invitation, invitation_id)
