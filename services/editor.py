@@ -7,7 +7,7 @@ A data save sent with If-Match is a compare-and-set on that version: of two save
 the same version exactly one wins, the other is refused before anything is written.
 """
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from extensions import db
 from models.invitation import Invitation
@@ -15,7 +15,7 @@ from models.invitation_data import InvitationData
 from models.invitation_event import InvitationEvent
 from models.invitation_media import InvitationMedia
 from models.user import User
-from services.exceptions import NotFoundError, PreconditionFailedError, ValidationError
+from services.exceptions import NotFoundError, ValidationError
 from services.invitations import bump_version, get_owned_invitation
 from services.plan_rules import check_limit, require_feature
 from utils.db import transactional
@@ -55,7 +55,7 @@ def update_data(
     plan's `video` feature and `music_enabled: true` its `music` feature.
     """
     invitation = get_owned_invitation(user, invitation_id, for_update=True)
-    _claim_version(invitation, expected_versions)
+    bump_version(invitation, from_versions=expected_versions)
     _check_media(invitation, changes)
     if changes.get("video_url") is not None:
         require_feature(invitation, "video")
@@ -66,28 +66,6 @@ def update_data(
         setattr(data, name, value)
     db.session.flush()
     return data, invitation.version
-
-
-def _claim_version(invitation: Invitation, expected_versions: frozenset[int] | None) -> None:
-    """Move to the next version, only from an expected one when some are given.
-
-    One UPDATE compares and sets: under concurrent saves the database lets one match the
-    version and the others find it changed (rowcount 0), on SQLite and MariaDB alike.
-    """
-    if expected_versions is None:
-        bump_version(invitation)
-        return
-    if not expected_versions:
-        raise PreconditionFailedError()
-    result = db.session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.version.in_(sorted(expected_versions)))
-        .values(version=Invitation.version + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise PreconditionFailedError()
-    db.session.refresh(invitation, ["version"])
 
 
 def _check_media(invitation: Invitation, changes: dict) -> None:

@@ -9,7 +9,13 @@ from models.invitation_url import InvitationUrl
 from models.order import HELD_PAYMENT_STATUSES
 from models.template import Template
 from models.user import User
-from services.exceptions import ConflictError, GoneError, NotFoundError, ValidationError
+from services.exceptions import (
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    PreconditionFailedError,
+    ValidationError,
+)
 from services.provisioning import build_invitation
 from utils.db import transactional
 from utils.pagination import Page, paginate
@@ -53,18 +59,25 @@ def get_owned_invitation(
     return invitation
 
 
-def bump_version(invitation: Invitation) -> None:
+def bump_version(invitation: Invitation, *, from_versions: frozenset[int] | None = None) -> None:
     """A new version (the editor's ETag, the public payload's cache key), as one atomic UPDATE.
 
-    On SQLite the UPDATE also takes the database's write lock, so whatever the caller counts
-    or checks after it cannot be raced by another writer until this transaction ends.
+    With `from_versions` (the editor's If-Match) it is a compare-and-set: only from one of
+    those versions, else 412 and nothing changes; of concurrent saves from one version the
+    database lets exactly one match. On SQLite the UPDATE also takes the write lock, so what
+    the caller counts or checks after it cannot be raced until this transaction ends.
     """
-    db.session.execute(
+    conditions = [Invitation.id == invitation.id]
+    if from_versions is not None:
+        conditions.append(Invitation.version.in_(sorted(from_versions)))
+    result = db.session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id)
+        .where(*conditions)
         .values(version=Invitation.version + 1)
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount != 1:
+        raise PreconditionFailedError()
     db.session.refresh(invitation, ["version"])
 
 
