@@ -17,6 +17,8 @@ from api import (
     orders,
     payments,
     plans,
+    public,
+    redirect,
     system,
     templates,
     users,
@@ -29,6 +31,7 @@ from extensions import api, cors, db, jwt, ma, migrate
 from utils.db import enable_sqlite_foreign_keys
 from utils.logging_config import configure_logging
 from utils.metrics import register_metrics_endpoint
+from utils.page_cache import init_page_cache
 from utils.rate_limits import init_rate_limits
 from utils.redis_client import init_redis
 from utils.request_hooks import register_request_hooks
@@ -49,6 +52,7 @@ BLUEPRINTS = (
     invitations.blp,
     invitation_editor.blp,
     invitation_media.blp,
+    public.blp,
 )
 
 
@@ -95,11 +99,19 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     register_jwt_handlers(jwt)
     init_redis(app)
+    init_page_cache(app)
     cors.init_app(
         app,
         resources={r"/*": {"origins": app.config["CORS_ORIGINS"]}},
-        allow_headers=["Authorization", "Content-Type", "If-Match", "X-Request-ID"],
-        expose_headers=["ETag", "X-Request-ID", "Retry-After"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+            "X-Request-ID",
+        ],
+        expose_headers=["ETag", "X-Request-ID", "Retry-After", "Idempotent-Replayed"],
         methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         supports_credentials=False,
         max_age=600,
@@ -112,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(blueprint)
     app.register_blueprint(system.docs_assets_blp)
     app.register_blueprint(media.blp)
+    app.register_blueprint(redirect.blp)
 
 
 def register_commands(app: Flask) -> None:

@@ -8,13 +8,14 @@ import requests
 from flask import Flask
 from flask.cli import AppGroup
 
-from services import orders, payments, tokens
+from services import idempotency, orders, payments, tokens
 from services.exceptions import AppError
 from utils.media import local_app_url
 
 orders_cli = AppGroup("orders", help="Order maintenance.")
 tokens_cli = AppGroup("tokens", help="JWT blocklist upkeep.")
 izipay_cli = AppGroup("izipay", help="Izipay developer tools.")
+idempotency_cli = AppGroup("idempotency", help="Idempotency-Key upkeep.")
 
 
 @orders_cli.command("expire")
@@ -29,6 +30,13 @@ def purge_tokens_command():
     """Delete blocklist rows whose tokens have expired anyway."""
     removed = tokens.purge_expired_revocations()
     click.echo(f"Removed {removed} expired revocations.")
+
+
+@idempotency_cli.command("purge")
+def purge_idempotency_keys_command():
+    """Delete Idempotency-Key records older than their 24 hours."""
+    removed = idempotency.purge_expired()
+    click.echo(f"Removed {removed} expired idempotency keys.")
 
 
 @izipay_cli.command("simulate-ipn")
@@ -126,5 +134,5 @@ def reconcile_refunds_command(older_than_minutes: int):
 
 
 def register_commands(app: Flask) -> None:
-    for group in (orders_cli, tokens_cli, izipay_cli):
+    for group in (orders_cli, tokens_cli, idempotency_cli, izipay_cli):
         app.cli.add_command(group)

@@ -137,6 +137,11 @@ class Config:
 
     PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL")
     FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000")
+    # The public invitation page cache (README, "The guest side"); 0 turns it off.
+    PUBLIC_CACHE_TTL_SECONDS = env_int("PUBLIC_CACHE_TTL_SECONDS", 300)
+    PUBLIC_CACHE_MAX_ENTRIES = env_int("PUBLIC_CACHE_MAX_ENTRIES", 2000)
+    # The most people one answer through the main or custom link may bring.
+    RSVP_MAX_PARTY_SIZE = env_int("RSVP_MAX_PARTY_SIZE", 20)
     ORDER_TTL_MINUTES = env_int("ORDER_TTL_MINUTES", 60)
     BCRYPT_ROUNDS = env_int("BCRYPT_ROUNDS", 12)
 

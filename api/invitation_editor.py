@@ -17,7 +17,8 @@ from api.schemas.editor import (
     EventUpdateSchema,
     IfMatchHeader,
 )
-from services import editor
+from api.schemas.public import PublicInvitationSchema
+from services import editor, public_pages
 
 blp = Blueprint(
     "invitation_editor", __name__, url_prefix="/api/editor", description="Invitation editor"
@@ -146,3 +147,15 @@ def delete_event(invitation_id: int, event_id: int):
     """Remove one event."""
     version = editor.delete_event(current_user, invitation_id, event_id)
     return "", etag(version)
+
+
+# --- Preview ------------------------------------------------------------------------------
+
+
+@blp.get("/<int:invitation_id>/preview")
+@blp.login_required
+@blp.response(200, PublicInvitationSchema)
+@blp.alt_response(404, schema="Error")
+def preview(invitation_id: int):
+    """The public page as guests will see it through the main code, also while unpublished."""
+    return public_pages.preview_view(current_user, invitation_id)

@@ -3,11 +3,13 @@
 from models.auth_token import PasswordResetToken, RevokedToken
 from models.claim import Claim
 from models.coupon import Coupon, CouponUsage, coupon_plans
+from models.idempotency_key import IdempotencyKey
 from models.invitation import Invitation
 from models.invitation_data import InvitationData
 from models.invitation_event import InvitationEvent
 from models.invitation_media import InvitationMedia
 from models.invitation_response import InvitationResponse
+from models.invitation_response_change import InvitationResponseChange
 from models.invitation_url import InvitationUrl
 from models.order import Order, OrderEvent, OrderItem
 from models.payment_transaction import PaymentTransaction
@@ -20,11 +22,13 @@ __all__ = [
     "Claim",
     "Coupon",
     "CouponUsage",
+    "IdempotencyKey",
     "Invitation",
     "InvitationData",
     "InvitationEvent",
     "InvitationMedia",
     "InvitationResponse",
+    "InvitationResponseChange",
     "InvitationUrl",
     "Order",
     "OrderEvent",

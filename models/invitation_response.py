@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from extensions import db
@@ -12,6 +12,7 @@ from models.mixins import TimestampMixin
 
 if TYPE_CHECKING:
     from models.invitation import Invitation
+    from models.invitation_response_change import InvitationResponseChange
     from models.invitation_url import InvitationUrl
 
 STATUS_CONFIRMED = "confirmed"
@@ -24,6 +25,8 @@ class InvitationResponse(TimestampMixin, db.Model):
     # Serves the owner's list; its leading column also indexes invitation_id.
     __table_args__ = (
         Index("ix_invitation_responses_invitation_id_created_at", "invitation_id", "created_at"),
+        # One answer per guest through the main or custom code (null for guest links).
+        UniqueConstraint("invitation_id", "dedupe_key", name="uq_invitation_responses_dedupe"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,9 +44,18 @@ class InvitationResponse(TimestampMixin, db.Model):
     number_of_guests: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     message: Mapped[str | None] = mapped_column(Text)
     dietary_restrictions: Mapped[str | None] = mapped_column(String(500))
+    # The normalised name and phone of an answer through the main or custom code, so a repeat
+    # from the same guest updates their answer instead of counting them twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(64))
 
     invitation: Mapped[Invitation] = relationship(back_populates="responses")
     invitation_url: Mapped[InvitationUrl | None] = relationship(back_populates="response")
+    changes: Mapped[list[InvitationResponseChange]] = relationship(
+        back_populates="response",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="InvitationResponseChange.id",
+    )
 
     @validates("status")
     def _known_status(self, _key: str, value: str) -> str:

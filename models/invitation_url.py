@@ -35,9 +35,14 @@ class InvitationUrl(TimestampMixin, db.Model):
     guest_name: Mapped[str | None] = mapped_column(String(150))
     # The "pases" of a guest link.
     max_guests: Mapped[int | None] = mapped_column(Integer)
+    # The guest's mobile, digits only with the country code (what wa.me takes).
+    phone: Mapped[str | None] = mapped_column(String(20))
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     visits: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped when what this link's public page shows of it changes (its answer, its state):
+    # with the invitation's version it keys the public page cache.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
 
     invitation: Mapped[Invitation] = relationship(back_populates="urls")
     response: Mapped[InvitationResponse | None] = relationship(

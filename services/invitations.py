@@ -9,6 +9,7 @@ from models.invitation_url import InvitationUrl
 from models.order import HELD_PAYMENT_STATUSES
 from models.template import Template
 from models.user import User
+from services import public_cache
 from services.exceptions import (
     ConflictError,
     GoneError,
@@ -79,6 +80,7 @@ def bump_version(invitation: Invitation, *, from_versions: frozenset[int] | None
     if result.rowcount != 1:
         raise PreconditionFailedError()
     db.session.refresh(invitation, ["version"])
+    public_cache.invitation_changed(invitation.id, invitation.version)
 
 
 # --- Reading ------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 import contextvars
 import os
+import secrets
 
 import pytest
+import redis
 from flask import has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -125,3 +127,26 @@ def auth_headers(app_context):
         return {"Authorization": f"Bearer {issue_token_pair(user)['access_token']}"}
 
     return headers_for
+
+
+@pytest.fixture
+def redis_prefix(redis_url):
+    """A key namespace of this test's own in the run's Redis, removed afterwards."""
+    prefix = f"test-{secrets.token_hex(6)}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"*{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def new_app(database_url):
+    """Build another app instance on the same database, as another worker or host would be."""
+
+    def build(**overrides):
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        app.test_client_class = IsolatedClient
+        return app
+
+    return build

@@ -37,6 +37,13 @@ PAYMENT_NOTIFICATIONS = Counter(
     ["source", "outcome"],
 )
 
+PUBLIC_PAGE_CACHE = Counter(
+    "public_page_cache_total",
+    "Public invitation pages served from the cache (hit) or built from the database (miss).",
+    ["outcome"],
+)
+RSVPS = Counter("rsvps_total", "RSVP submissions by outcome.", ["outcome"])
+
 
 def method_label(method: str) -> str:
     return method if method in KNOWN_METHODS else OTHER_METHOD

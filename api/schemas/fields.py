@@ -3,7 +3,9 @@
 import re
 from decimal import Decimal, InvalidOperation
 
+from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
 
 from utils.money import MAX_AMOUNT, format_money, round_money
 from utils.safe_json import INT64_MAX
@@ -122,3 +124,14 @@ class MoneyInput(Money):
 class Currency(fields.Constant):
     def __init__(self, **kwargs):
         super().__init__("PEN", metadata={"type": "string", "enum": ["PEN"]}, **kwargs)
+
+
+class FileUpload(Upload):
+    """A multipart file part; the same name sent as a plain form field is a 422, not a 500."""
+
+    default_error_messages = {"invalid": "Must be a file (a multipart file part)."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise self.make_error("invalid")
+        return value

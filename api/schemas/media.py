@@ -1,9 +1,8 @@
 """An invitation's media: the multipart upload and the edits of what was uploaded."""
 
-from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Id, Text
+from api.schemas.fields import FileUpload, Id, Text
 from models.invitation_media import MEDIA_TYPES
 
 MAX_CAPTION = 300
@@ -13,7 +12,7 @@ MAX_MEDIA_IDS = 1_000
 class MediaUploadSchema(Schema):
     """The multipart form of an upload."""
 
-    file = Upload(
+    file = FileUpload(
         required=True,
         metadata={"description": "JPEG, PNG or WebP; MP3 or M4A for `music`."},
     )

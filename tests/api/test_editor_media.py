@@ -114,6 +114,21 @@ def test_a_photo_sent_as_music_is_unsupported(client, headers, media_root):
     assert response.status_code == 415
 
 
+def test_a_file_sent_as_a_plain_form_field_is_422(client, headers, media_root):
+    invitation = paid_invitation(client, headers)
+
+    response = client.post(
+        f"/api/editor/{invitation['id']}/media",
+        data={"file": "not a file", "media_type": "photo"},
+        content_type="multipart/form-data",
+        headers=headers,
+    )
+
+    assert response.status_code == 422
+    assert "file" in response.get_json()["details"]
+    assert list(media_root.rglob("*.*")) == []
+
+
 def test_max_photos_counts_photos_only(client, headers, media_root):
     invitation = paid_invitation(client, headers, features={**FULL_FEATURES, "max_photos": 1})
 

@@ -1,40 +1,13 @@
 """Rate limits, and what several app instances (workers, hosts) must agree on."""
 
-import secrets
 
-import pytest
 import redis
 from sqlalchemy import func, select
 
-from app import create_app
 from extensions import db
 from models.auth_token import RevokedToken
 from services.tokens import issue_token_pair
-from tests.conftest import IsolatedClient
 from tests.factories import DEFAULT_PASSWORD
-
-
-@pytest.fixture
-def redis_prefix(redis_url):
-    """A key namespace of this test's own in the run's Redis, removed afterwards."""
-    prefix = f"test-{secrets.token_hex(6)}"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(f"*{prefix}*"):
-        client.delete(key)
-    client.close()
-
-
-@pytest.fixture
-def new_app(database_url):
-    """Build another app instance on the same database, as another worker or host would be."""
-
-    def build(**overrides):
-        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
-        app.test_client_class = IsolatedClient
-        return app
-
-    return build
 
 
 def attempt_login(client, email, password="equivocada1", **headers):
