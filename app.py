@@ -12,6 +12,7 @@ from api import (
     coupons,
     invitation_editor,
     invitation_media,
+    invitation_responses,
     invitations,
     media,
     orders,
@@ -52,6 +53,7 @@ BLUEPRINTS = (
     invitations.blp,
     invitation_editor.blp,
     invitation_media.blp,
+    invitation_responses.blp,
     public.blp,
 )
 
@@ -111,7 +113,13 @@ def register_extensions(app: Flask) -> None:
             "Idempotency-Key",
             "X-Request-ID",
         ],
-        expose_headers=["ETag", "X-Request-ID", "Retry-After", "Idempotent-Replayed"],
+        expose_headers=[
+            "ETag",
+            "X-Request-ID",
+            "Retry-After",
+            "Idempotent-Replayed",
+            "Content-Disposition",
+        ],
         methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         supports_credentials=False,
         max_age=600,

@@ -29,8 +29,13 @@ ETAG_HEADER = {
 PAGE_CACHE_CONTROL = "private, no-cache"
 
 
+# Built once: a schema instance is reusable, and building one (with its nested schemas) costs
+# more than dumping a page.
+PAGE_SCHEMA = PublicInvitationSchema()
+
+
 def render_page(view: public_pages.PublicView) -> bytes:
-    return current_app.json.dumps(PublicInvitationSchema().dump(view)).encode()
+    return current_app.json.dumps(PAGE_SCHEMA.dump(view)).encode()
 
 
 @blp.get("/<code>")

@@ -58,6 +58,9 @@ DOMAIN_REFUSALS = {
     "POST /api/editor/{invitation_id}/media": re.compile(r"file"),
     # A well-formed reset token that no e-mail carried, or one already used or expired.
     "POST /api/auth/reset-password": re.compile(r"token"),
+    # A confirmation brings at least one person and a decline nobody (a rule across two
+    # fields), and a phone must be a Peruvian mobile or international.
+    "POST /api/public/invitations/{code}/rsvp": re.compile(r"number_of_guests|phone"),
 }
 # 412: a stale If-Match the fuzzer made up is refused, as documented; 415: a file whose bytes
 # are no accepted type, which a schema cannot tell.
