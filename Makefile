@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python -m bench.api_latency
 	$(BIN)/python -m bench.http_overhead
 	$(BIN)/python -m bench.image_pipeline
+	$(BIN)/python -m bench.guest_page
 
 # Contract fuzzing with 25 examples per operation (the suite runs 3); FUZZ_SEED=... another seed.
 fuzz: install

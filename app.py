@@ -13,6 +13,7 @@ from api import (
     invitation_editor,
     invitation_media,
     invitation_responses,
+    invitation_urls,
     invitations,
     media,
     orders,
@@ -53,6 +54,7 @@ BLUEPRINTS = (
     invitations.blp,
     invitation_editor.blp,
     invitation_media.blp,
+    invitation_urls.blp,
     invitation_responses.blp,
     public.blp,
 )

@@ -140,24 +140,36 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def wrk(url: str, seconds: int, headers=None) -> dict[str, float]:
-    command = ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency"]
+def wrk(url: str, seconds: int, headers=None, *, connections=CONNECTIONS, script=None) -> dict:
+    """Requests per second, p50 and p99 in ms, and non-2xx answers of one wrk run (with
+    `script`, a Lua file; its own output lines are returned as `output`)."""
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
     output = subprocess.run(  # noqa: S603
         [*command, url], capture_output=True, text=True, check=True
     ).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    p50 = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", output)
     refused = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    p50, p99 = _percentile(output, "50%"), _percentile(output, "99%")
     if rate is None or p50 is None:
         raise SystemExit(f"could not read wrk's output:\n{output}")
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p50.group(2)]
     return {
         "rps": float(rate.group(1)),
-        "p50_ms": float(p50.group(1)) * scale,
+        "p50_ms": p50,
+        "p99_ms": p99,
         "non_2xx": int(refused.group(1)) if refused else 0,
+        "output": output,
     }
+
+
+def _percentile(output: str, label: str) -> float | None:
+    found = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", output)
+    if found is None:
+        return None
+    return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[found.group(2)]
 
 
 def main() -> int:

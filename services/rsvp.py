@@ -1,10 +1,12 @@
 """Guests' answers (README, "RSVP"): one per guest link, one per guest through the main or
 custom code, changeable until the deadline, every version kept.
 
-Concurrent submits for one guest never leave two rows: the guest link's row is locked while
-its answer is read and written (MariaDB), and the unique keys (`invitation_url_id`, and
-`invitation_id` + `dedupe_key`) refuse a second row that slips past (SQLite, or two first
-answers through the main code); the loser is retried once and then updates the winner's row.
+A first answer is inserted straight away: most answers are new, and the unique keys
+(`invitation_url_id`, and `invitation_id` + `dedupe_key`) refuse a second row for one guest.
+When the insert is refused the guest has answered before (or is answering right now from a
+second tab), and the submit is retried on the locking path: the guest link's row is locked
+while its answer is read and changed (MariaDB; SQLite serialises writers). So concurrent
+submits for one guest never leave two rows.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from services import public_cache
 from services.exceptions import ConflictError, ValidationError
 from services.mailer import send_mail
 from services.public_pages import load_link, max_party_size, rsvp_state
-from utils.db import after_commit, transactional
+from utils.db import after_commit, asks_for_restart, transactional
 from utils.metrics import RSVPS
 from utils.phones import PHONE_RULE, normalize_phone
 
@@ -46,8 +48,6 @@ ANSWER_FIELDS = (
     "message",
     "dietary_restrictions",
 )
-# MariaDB reports a lost lock race as a deadlock (1213) or a lock wait timeout (1205).
-RETRYABLE_MYSQL_ERRORS = (1205, 1213)
 
 
 class RsvpClosedError(ConflictError):
@@ -65,13 +65,13 @@ def submit(code: str, answer: dict) -> RsvpResult:
     """Record a guest's answer through `code`: created (201) or changed (200)."""
     for attempt in range(3):
         try:
-            result = _submit(code, answer)
+            result = _submit(code, answer, first_try=attempt == 0)
         except IntegrityError:
             if attempt == 2:
                 raise
             continue  # another submit for the same guest won: update its row
         except OperationalError as error:
-            if attempt == 2 or _mysql_error_code(error) not in RETRYABLE_MYSQL_ERRORS:
+            if attempt == 2 or not asks_for_restart(error):
                 raise
             continue
         RSVPS.labels("created" if result.created else "changed").inc()
@@ -80,7 +80,7 @@ def submit(code: str, answer: dict) -> RsvpResult:
 
 
 @transactional
-def _submit(code: str, answer: dict) -> RsvpResult:
+def _submit(code: str, answer: dict, *, first_try: bool) -> RsvpResult:
     url = load_link(code, with_content=False)
     invitation = url.invitation
     guest_link = url if url.kind == KIND_GUEST else None
@@ -89,12 +89,13 @@ def _submit(code: str, answer: dict) -> RsvpResult:
         raise RsvpClosedError()
     answer = _checked(answer, max_party_size(invitation, guest_link))
 
-    if guest_link is not None:
+    dedupe_key = None if guest_link else _dedupe_key(answer["guest_name"], answer.get("phone"))
+    if first_try and (guest_link is None or guest_link.response is None):
+        existing = None
+    elif guest_link is not None:
         _lock_link(guest_link.id)
         existing = _locked_response(InvitationResponse.invitation_url_id == guest_link.id)
-        dedupe_key = None
     else:
-        dedupe_key = _dedupe_key(answer["guest_name"], answer.get("phone"))
         existing = _locked_response(
             InvitationResponse.invitation_id == invitation.id,
             InvitationResponse.dedupe_key == dedupe_key,
@@ -219,8 +220,3 @@ def _owner_notice(to: str, title: str, change: str, response: InvitationResponse
 
     send.__name__ = "rsvp_owner_notice"
     return send
-
-
-def _mysql_error_code(error: OperationalError) -> int | None:
-    args = getattr(error.orig, "args", ())
-    return args[0] if args and isinstance(args[0], int) else None

@@ -56,6 +56,8 @@ DOMAIN_REFUSALS = {
     "PUT /api/editor/{invitation_id}/media/order": re.compile(r"ids"),
     # What a file holds (a real image or song, its pixel count) is read from its bytes.
     "POST /api/editor/{invitation_id}/media": re.compile(r"file"),
+    # Whether a file is a CSV guest list (its header, its rows) is read from its bytes.
+    "POST /api/invitations/{invitation_id}/urls/import": re.compile(r"file|rows"),
     # A well-formed reset token that no e-mail carried, or one already used or expired.
     "POST /api/auth/reset-password": re.compile(r"token"),
     # A confirmation brings at least one person and a decline nobody (a rule across two
@@ -78,7 +80,8 @@ def refusal_is_a_domain_rule(ctx, response, case):
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return None
     body = json.loads(response.content)
-    if body["error"] == "coupon_invalid":
+    # A coupon that does not apply, or an Idempotency-Key the fuzzer reused with another body.
+    if body["error"] in ("coupon_invalid", "idempotency_key_reused"):
         return None
     allowed = DOMAIN_REFUSALS[label]
     fields = list(body.get("details") or {})

@@ -95,3 +95,14 @@ def lock_one(model, *conditions):
     read afresh even if the session already holds an older copy; None when there is none."""
     query = select(model).where(*conditions).with_for_update()
     return db.session.scalar(query.execution_options(populate_existing=True))
+
+
+# MySQL/MariaDB errors that end a transaction and ask for it to be run again: a deadlock
+# victim (1213, "try restarting transaction") and a lock wait timeout (1205).
+RESTARTABLE_MYSQL_ERRORS = frozenset({1205, 1213})
+
+
+def asks_for_restart(error: Exception) -> bool:
+    """True when the database ended the transaction and running it again may succeed."""
+    args = getattr(getattr(error, "orig", None), "args", ())
+    return bool(args) and args[0] in RESTARTABLE_MYSQL_ERRORS

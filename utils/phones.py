@@ -3,9 +3,9 @@
 import re
 
 # A Peruvian mobile as written at home: nine digits starting with 9.
-PERU_MOBILE = re.compile(r"^9\d{8}$")
+PERU_MOBILE = re.compile(r"^9[0-9]{8}$")
 # Anything else must be international: `+` and 8 to 15 digits (E.164).
-INTERNATIONAL = re.compile(r"^\+\d{8,15}$")
+INTERNATIONAL = re.compile(r"^\+[0-9]{8,15}$")
 # What people put between digits: spaces, dashes, dots, brackets.
 SEPARATORS = re.compile(r"[\s\-.()]")
 PERU_COUNTRY_CODE = "51"

@@ -11,6 +11,7 @@ from models.invitation import Invitation
 from models.invitation_data import LANGUAGES, InvitationData
 from models.invitation_media import MEDIA_TYPES, InvitationMedia
 from models.invitation_url import URL_KINDS, InvitationUrl
+from services import invitation_urls
 from utils.links import short_link_url
 
 MAX_TITLE = 200
@@ -48,6 +49,16 @@ class InvitationUrlSchema(ma.SQLAlchemySchema):
     url = fields.Function(lambda link: short_link_url(link.code), metadata={"format": "uri"})
     guest_name = ma.auto_field()
     max_guests = ma.auto_field()
+    phone = ma.auto_field(metadata={"description": "Digits with the country code (guest links)."})
+    whatsapp_url = fields.Function(
+        invitation_urls.whatsapp_url,
+        metadata={
+            "type": "string",
+            "format": "uri",
+            "nullable": True,
+            "description": "A wa.me link with the invitation's WhatsApp message (guest links).",
+        },
+    )
     visits = ma.auto_field()
     is_active = ma.auto_field()
     response_status = fields.Function(

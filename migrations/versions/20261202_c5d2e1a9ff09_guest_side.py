@@ -75,13 +75,7 @@ def downgrade():
         batch_op.drop_constraint('uq_invitation_responses_dedupe', type_='unique')
         batch_op.drop_column('dedupe_key')
 
-    with op.batch_alter_table('invitation_response_changes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_invitation_response_changes_response_id'))
-        batch_op.drop_index('ix_invitation_response_changes_feed')
-
+    # Dropping a table drops its indexes; MySQL refuses to drop an index a foreign key uses.
     op.drop_table('invitation_response_changes')
-    with op.batch_alter_table('idempotency_keys', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_idempotency_keys_created_at'))
-
     op.drop_table('idempotency_keys')
     # ### end Alembic commands ###

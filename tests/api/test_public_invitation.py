@@ -69,8 +69,15 @@ def test_bank_data_shows_only_while_gifts_are_enabled(client, headers, published
 def test_sections_left_out_are_not_shown(client, headers, published):
     add_media(published["id"], 2, "photo")
     add_media(published["id"], 1, "cover")
-    edit_data(client, headers, published["id"], story_text="Nos conocimos en Cusco",
-              gifts_enabled=True, bank_name="BCP", sections=["cover", "events", "rsvp"])  # fmt: skip
+    edit_data(
+        client,
+        headers,
+        published["id"],
+        story_text="Nos conocimos en Cusco",
+        gifts_enabled=True,
+        bank_name="BCP",
+        sections=["cover", "events", "rsvp"],
+    )
 
     body = page(client, published["main_code"]).get_json()
 

@@ -1,6 +1,5 @@
 """Rate limits, and what several app instances (workers, hosts) must agree on."""
 
-
 import redis
 from sqlalchemy import func, select
 
