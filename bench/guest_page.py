@@ -17,6 +17,7 @@ clients, every answer a new guest), with the rows each write run lost or duplica
 import os
 import secrets
 import shutil
+import statistics
 import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
@@ -33,9 +34,12 @@ sys.path.insert(0, str(ROOT))
 from bench.http_overhead import start_gunicorn, stop, wait_until_up, wrk  # noqa: E402
 
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 READ_CONNECTIONS = 8
 WRITE_CONNECTIONS = 50
 TARGETS = {"cached": 0.9, "uncached": 0.6, "rsvp": 0.5}
+TARGET_OF = {"guest page, cached": "cached", "guest page, cache off": "uncached",
+             "RSVP POST": "rsvp"}  # fmt: skip
 EVENTS, PHOTOS, GUEST_LINKS, RESPONSES = 10, 30, 100, 500
 
 # Every request a new guest: `<thread>-<n>`, and the 201s counted per thread.
@@ -48,14 +52,15 @@ function setup(thread)
   table.insert(threads, thread)
 end
 function init(args)
+  run = args[1] or "run"
   counter = 0
   created = 0
 end
 function request()
   counter = counter + 1
   local body = string.format(
-    '{"guest_name": "Invitado %d-%d", "status": "confirmed", "number_of_guests": 1}',
-    id, counter)
+    '{"guest_name": "Invitado %s-%d-%d", "status": "confirmed", "number_of_guests": 1}',
+    run, id, counter)
   return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
 end
 function response(status, headers, body)
@@ -69,6 +74,8 @@ end
 """
 
 
+COUNT_RESPONSES = "SELECT COUNT(*) FROM invitation_responses"
+COUNT_ROWS = "SELECT COUNT(*) FROM bench_rows"
 SELECT_ONE = text("SELECT id, title, version FROM invitations WHERE id = :id")
 INSERT_ONE = text("INSERT INTO bench_rows (name) VALUES (:name)")
 
@@ -326,48 +333,55 @@ def run(folder: Path, url: str, shared_redis: str | None, prefix: str) -> int:
     uncached_url = f"http://127.0.0.1:{uncached_port}{page}"
     bare = f"http://127.0.0.1:{bare_port}"
     select = f"/bench/select/{ids['invitation_id']}"
-    results = {}
+    reads = [
+        ("guest page, cached", app + page, "in-app JSON", app + "/bench/json"),
+        ("guest page, cache off", uncached_url, "in-app SELECT by id", app + select),
+        ("guest page, cached", app + page, "bare Flask JSON", f"{bare}/bench/json"),
+        ("guest page, cache off", uncached_url, "bare Flask SELECT", bare + select),
+    ]
+    writes = [
+        ("RSVP POST", f"{app}{page}/rsvp", COUNT_RESPONSES),
+        ("in-app INSERT", app + "/bench/insert", COUNT_ROWS),
+        ("bare Flask INSERT", f"{bare}/bench/insert", COUNT_ROWS),
+    ]
+    runs: dict[str, list[dict]] = {}
+    pairs: dict[tuple[str, str], list[float]] = {}
     try:
         wait_until_up(app + page, cached_server)
         wait_until_up(uncached_url, uncached_server)
         wait_until_up(f"{bare}/bench/json", bare_server)
-        for warm in (app + page, uncached_url, f"{bare}/bench/json", app + "/bench/json"):
-            wrk(warm, 1)
-        results["in-app JSON"] = wrk(app + "/bench/json", SECONDS)
-        results["guest page, cached"] = wrk(app + page, SECONDS)
-        results["in-app SELECT by id"] = wrk(app + select, SECONDS)
-        results["guest page, cache off"] = wrk(uncached_url, SECONDS)
-        results["bare Flask JSON"] = wrk(f"{bare}/bench/json", SECONDS)
-        results["bare Flask SELECT"] = wrk(bare + select, SECONDS)
-
-        responses_before = count_rows(url, "SELECT COUNT(*) FROM invitation_responses")
-        results["in-app INSERT"] = wrk(app + "/bench/insert", SECONDS,
-                                       connections=WRITE_CONNECTIONS, script=script)  # fmt: skip
-        results["RSVP POST"] = wrk(f"{app}{page}/rsvp", SECONDS, connections=WRITE_CONNECTIONS,
-                                   script=script)  # fmt: skip
-        inserted_before = count_rows(url, "SELECT COUNT(*) FROM bench_rows")
-        results["bare Flask INSERT"] = wrk(
-            f"{bare}/bench/insert", SECONDS, connections=WRITE_CONNECTIONS, script=script
-        )
+        for _label, mine, _baseline, base in reads:
+            wrk(mine, 1)
+            wrk(base, 1)
+        for round_number in range(ROUNDS):
+            for label, mine, baseline, base in reads:
+                measured = wrk(base, SECONDS), wrk(mine, SECONDS)
+                runs.setdefault(baseline, []).append(measured[0])
+                runs.setdefault(label, []).append(measured[1])
+                pairs.setdefault((label, baseline), []).append(
+                    measured[1]["rps"] / measured[0]["rps"]
+                )
+            for label, target, count_query in writes:
+                before = count_rows(url, count_query)
+                result = wrk(target, SECONDS, connections=WRITE_CONNECTIONS, script=script,
+                             args=[f"{label[:4]}{round_number}"])  # fmt: skip
+                result["stored"] = count_rows(url, count_query) - before
+                runs.setdefault(label, []).append(result)
+            for label, baseline in (("RSVP POST", "in-app INSERT"),
+                                    ("RSVP POST", "bare Flask INSERT")):  # fmt: skip
+                pairs.setdefault((label, baseline), []).append(
+                    runs[label][-1]["rps"] / runs[baseline][-1]["rps"]
+                )
     finally:
         for server in (cached_server, uncached_server, bare_server):
             stop(server)
 
-    inserted = count_rows(url, "SELECT COUNT(*) FROM bench_rows")
-    bare_inserted = inserted - inserted_before
-    inserted = inserted_before
-    answered = count_rows(url, "SELECT COUNT(*) FROM invitation_responses") - responses_before
     duplicated = count_rows(
         url,
         "SELECT COUNT(*) FROM (SELECT guest_name FROM invitation_responses "
         "GROUP BY invitation_id, guest_name HAVING COUNT(*) > 1) AS repeated",
     )
-    writes = {
-        "in-app INSERT": (created(results["in-app INSERT"]), inserted, 0),
-        "RSVP POST": (created(results["RSVP POST"]), answered, duplicated),
-        "bare Flask INSERT": (created(results["bare Flask INSERT"]), bare_inserted, 0),
-    }
-    report(results, writes, url, shared_redis)
+    report(runs, pairs, duplicated, url, shared_redis)
     return 0
 
 
@@ -378,38 +392,39 @@ def created(result: dict) -> int:
     raise SystemExit("wrk's script did not report its created rows")
 
 
-def report(results: dict, writes: dict, url: str, shared_redis: str | None) -> None:
+def report(runs: dict, pairs: dict, duplicated: int, url: str, shared_redis) -> None:
     engine = url.split(":", 1)[0]
     cache = "Redis" if shared_redis else "in-process"
     print(
-        f"gunicorn 4 sync workers per server; wrk -t2, {SECONDS} s per run; reads "
-        f"-c{READ_CONNECTIONS}, writes -c{WRITE_CONNECTIONS}; {engine}; page cache {cache}; "
-        f"{os.cpu_count()} CPUs; {EVENTS} events, {PHOTOS} photos, {GUEST_LINKS} guest links, "
-        f"{RESPONSES} answers"
+        f"gunicorn 4 sync workers per server; wrk -t2, {ROUNDS} rounds of {SECONDS} s, pairs run "
+        f"back to back; reads -c{READ_CONNECTIONS}, writes -c{WRITE_CONNECTIONS}; {engine}; page "
+        f"cache {cache}; {os.cpu_count()} CPUs (wrk on the same ones); {EVENTS} events, {PHOTOS} "
+        f"photos, {GUEST_LINKS} guest links, {RESPONSES} answers. Medians over the rounds."
     )
     print(f"{'endpoint':<24} {'req/s':>8} {'p50':>9} {'p99':>9} {'non-2xx':>8}")
-    for label, result in results.items():
+    for label, results in runs.items():
         print(
-            f"{label:<24} {result['rps']:>8.0f} {result['p50_ms']:>7.2f}ms "
-            f"{result['p99_ms']:>7.2f}ms {result['non_2xx']:>8}"
+            f"{label:<24} {statistics.median(r['rps'] for r in results):>8.0f} "
+            f"{statistics.median(r['p50_ms'] for r in results):>7.2f}ms "
+            f"{statistics.median(r['p99_ms'] for r in results):>7.2f}ms "
+            f"{sum(r['non_2xx'] for r in results):>8}"
         )
-    ratios = [
-        ("cached", "guest page, cached", "in-app JSON"),
-        ("uncached", "guest page, cache off", "in-app SELECT by id"),
-        ("rsvp", "RSVP POST", "in-app INSERT"),
-        ("cached", "guest page, cached", "bare Flask JSON"),
-        ("uncached", "guest page, cache off", "bare Flask SELECT"),
-        ("rsvp", "RSVP POST", "bare Flask INSERT"),
-    ]
-    for key, mine, baseline in ratios:
-        ratio = results[mine]["rps"] / results[baseline]["rps"]
-        verdict = "met" if ratio >= TARGETS[key] else "NOT met"
-        print(f"{mine} / {baseline}: {ratio:.2f} (target >= {TARGETS[key]}: {verdict})")
-    for label, (acknowledged, stored, duplicated) in writes.items():
+    for (label, baseline), ratios in pairs.items():
+        target = TARGETS[TARGET_OF[label]]
+        ratio = statistics.median(ratios)
+        verdict = "met" if ratio >= target else "NOT met"
+        print(
+            f"{label} / {baseline}: {ratio:.2f} (range {min(ratios):.2f}-{max(ratios):.2f}; "
+            f"target >= {target}: {verdict})"
+        )
+    for label in ("RSVP POST", "in-app INSERT", "bare Flask INSERT"):
+        acknowledged = sum(created(r) for r in runs[label])
+        stored = sum(r["stored"] for r in runs[label])
         # Rows stored beyond the 201s wrk read were answered after wrk stopped reading.
         print(
             f"{label}: {acknowledged} answered 201, {stored} rows stored, "
-            f"{max(0, acknowledged - stored)} lost, {duplicated} duplicated, "
+            f"{max(0, acknowledged - stored)} lost, "
+            f"{duplicated if label == 'RSVP POST' else 0} duplicated, "
             f"{max(0, stored - acknowledged)} still in flight when wrk stopped"
         )
 

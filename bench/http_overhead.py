@@ -140,7 +140,9 @@ def stop(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def wrk(url: str, seconds: int, headers=None, *, connections=CONNECTIONS, script=None) -> dict:
+def wrk(
+    url: str, seconds: int, headers=None, *, connections=CONNECTIONS, script=None, args=()
+) -> dict:
     """Requests per second, p50 and p99 in ms, and non-2xx answers of one wrk run (with
     `script`, a Lua file; its own output lines are returned as `output`)."""
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
@@ -148,8 +150,11 @@ def wrk(url: str, seconds: int, headers=None, *, connections=CONNECTIONS, script
         command += ["-H", f"{name}: {value}"]
     if script is not None:
         command += ["-s", str(script)]
+    command.append(url)
+    if args:
+        command += ["--", *args]
     output = subprocess.run(  # noqa: S603
-        [*command, url], capture_output=True, text=True, check=True
+        command, capture_output=True, text=True, check=True
     ).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     refused = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)

@@ -62,6 +62,14 @@ SECTION_FIELDS = {
     "gifts": GIFT_FIELDS,
 }
 MEDIA_SHOWN_ALWAYS = frozenset({"cover"})
+# What taking an answer needs of the data (services/rsvp.py).
+RSVP_DATA_FIELDS = (
+    InvitationData.rsvp_enabled,
+    InvitationData.rsvp_deadline,
+    InvitationData.rsvp_message,
+    InvitationData.default_max_guests,
+    InvitationData.rsvp_notify_owner,
+)
 
 
 class PublicPageNotFoundError(NotFoundError):
@@ -99,7 +107,8 @@ class PublicView:
 
 
 def load_link(code: str, *, with_content: bool = True) -> InvitationUrl:
-    """The active link of a published, online invitation, with what its page needs.
+    """The active link of a published, online invitation, with what its page needs (or,
+    without `with_content`, what an answer or a visit needs).
 
     404 for an unknown or inactive code or an unpublished or deleted invitation; 410 once the
     plan's time online has ended.
@@ -107,13 +116,20 @@ def load_link(code: str, *, with_content: bool = True) -> InvitationUrl:
     code = code.lower()
     if not CODE_FORMAT.match(code):
         raise PublicPageNotFoundError()
-    invitation_options = [
-        joinedload(Invitation.data),
-        joinedload(Invitation.template),
-        joinedload(Invitation.plan),
-    ]
     if with_content:
-        invitation_options += [selectinload(Invitation.events), selectinload(Invitation.media)]
+        invitation_options = [
+            joinedload(Invitation.data),
+            joinedload(Invitation.template),
+            joinedload(Invitation.plan),
+            selectinload(Invitation.events),
+            selectinload(Invitation.media),
+        ]
+    else:
+        # An RSVP or a visit reads a handful of the data's hundred columns.
+        invitation_options = [
+            joinedload(Invitation.data).load_only(*RSVP_DATA_FIELDS),
+            joinedload(Invitation.plan),
+        ]
     url = db.session.scalar(
         select(InvitationUrl)
         .where(InvitationUrl.code == code)

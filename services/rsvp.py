@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from extensions import db
+from models.invitation import Invitation
 from models.invitation_response import STATUS_DECLINED, InvitationResponse
 from models.invitation_response_change import (
     CHANGE_CHANGED,
@@ -109,8 +110,7 @@ def _submit(code: str, answer: dict, *, first_try: bool) -> RsvpResult:
             **answer,
         )
         db.session.add(response)
-        db.session.flush()
-        _record(response, CHANGE_CREATED, previous=None)
+        _record(response, invitation, CHANGE_CREATED, previous=None)
         created = True
     else:
         response = existing
@@ -119,8 +119,7 @@ def _submit(code: str, answer: dict, *, first_try: bool) -> RsvpResult:
         for name in changed:
             setattr(response, name, answer.get(name))
         if changed:
-            db.session.flush()
-            _record(response, CHANGE_CHANGED, previous=previous)
+            _record(response, invitation, CHANGE_CHANGED, previous=previous)
         created = False
     if guest_link is not None:
         public_cache.link_changed(guest_link.id)
@@ -178,10 +177,12 @@ def _locked_response(*conditions) -> InvitationResponse | None:
     )
 
 
-def _record(response: InvitationResponse, change: str, previous: tuple | None) -> None:
-    db.session.add(
+def _record(
+    response: InvitationResponse, invitation: Invitation, change: str, previous: tuple | None
+) -> None:
+    # Appended to the response, so both rows go in one flush at commit.
+    response.changes.append(
         InvitationResponseChange(
-            response_id=response.id,
             invitation_id=response.invitation_id,
             change=change,
             from_status=previous[0] if previous else None,
@@ -192,7 +193,6 @@ def _record(response: InvitationResponse, change: str, previous: tuple | None) -
             message=response.message,
         )
     )
-    invitation = response.invitation
     if invitation.data is not None and invitation.data.rsvp_notify_owner:
         owner_email = db.session.scalar(select(User.email).where(User.id == invitation.user_id))
         after_commit(_owner_notice(owner_email, invitation.title, change, response, previous))

@@ -4,7 +4,6 @@ from marshmallow import Schema, ValidationError, fields, post_dump, validate, va
 
 from api.schemas.editor import EditorDataSchema, EditorEventSchema
 from api.schemas.fields import NonBlankText, Text
-from api.schemas.invitations import InvitationMediaSchema
 from models.invitation_response import RESPONSE_STATUSES, STATUS_DECLINED
 from services.public_pages import PRIVATE_DATA_FIELDS
 from utils.phones import PHONE_RULE
@@ -23,6 +22,22 @@ class PublicDataSchema(EditorDataSchema):
 
     class Meta(EditorDataSchema.Meta):
         exclude = (*EditorDataSchema.Meta.exclude, *PRIVATE_DATA_FIELDS)
+
+
+class PublicMediaSchema(Schema):
+    """A file as guests load it: the contract's media fields, nothing about how it is stored."""
+
+    id = fields.Integer()
+    media_type = fields.String()
+    url = fields.String(metadata={"format": "uri"})
+    thumbnail_url = fields.String(allow_none=True, metadata={"format": "uri"})
+    mime_type = fields.String()
+    size_bytes = fields.Integer()
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    duration_seconds = fields.Float(allow_none=True)
+    caption = fields.String(allow_none=True)
+    display_order = fields.Integer()
 
 
 class PublicTemplateSchema(Schema):
@@ -63,7 +78,7 @@ class PublicInvitationSchema(Schema):
     template = fields.Nested(PublicTemplateSchema)
     data = fields.Nested(PublicDataSchema, allow_none=True)
     events = fields.List(fields.Nested(EditorEventSchema))
-    media = fields.List(fields.Nested(InvitationMediaSchema))
+    media = fields.List(fields.Nested(PublicMediaSchema))
     rsvp = fields.Nested(RsvpStateSchema)
     guest = fields.Nested(
         GuestBlockSchema,
