@@ -1,7 +1,9 @@
 """The ORM models; importing this package registers every table on the metadata."""
 
+from models.audit_log import AuditLog
 from models.auth_token import PasswordResetToken, RevokedToken
 from models.claim import Claim
+from models.claim_sequence import ClaimSequence
 from models.coupon import Coupon, CouponUsage, coupon_plans
 from models.idempotency_key import IdempotencyKey
 from models.invitation import Invitation
@@ -19,7 +21,9 @@ from models.testimonial import Testimonial
 from models.user import User
 
 __all__ = [
+    "AuditLog",
     "Claim",
+    "ClaimSequence",
     "Coupon",
     "CouponUsage",
     "IdempotencyKey",
