@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python -m bench.http_overhead
 	$(BIN)/python -m bench.image_pipeline
 	$(BIN)/python -m bench.guest_page
+	$(BIN)/python -m bench.admin_stats
 
 # Contract fuzzing with 25 examples per operation (the suite runs 3); FUZZ_SEED=... another seed.
 fuzz: install

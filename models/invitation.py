@@ -44,6 +44,9 @@ class Invitation(TimestampMixin, db.Model):
     is_published: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An admin's take-down: off the public site and not publishable again by its owner.
+    taken_down_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    take_down_reason: Mapped[str | None] = mapped_column(String(500))
     # The editor's ETag: bumped on every save, checked against If-Match.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 

@@ -15,11 +15,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from extensions import db
 from models.audit_log import AuditLog
 from models.user import User
+from utils.pagination import Page, paginate
 from utils.time import utcnow
 
 # Column names never copied into the log, whatever the model.
@@ -49,7 +50,7 @@ def snapshot(entity) -> dict[str, Any]:
 
 
 def record(
-    actor: User,
+    actor: User | None,
     action: str,
     entity,
     *,
@@ -59,7 +60,8 @@ def record(
 ) -> AuditLog:
     """Add the audit row of `actor` doing `action` to `entity`, in the caller's transaction.
 
-    `extra` adds facts that are not columns (`{"reason": [None, "spam"]}`).
+    `extra` adds facts that are not columns (`{"reason": [None, "spam"]}`). `actor` None is an
+    operator's command (`flask seed`), not a person signed in.
     """
     db.session.flush()  # a created entity gets its id, defaults get their values
     before = before or {}
@@ -71,8 +73,8 @@ def record(
     }
     changes.update(extra or {})
     row = AuditLog(
-        actor_id=actor.id,
-        actor_email=actor.email,
+        actor_id=actor.id if actor is not None else None,
+        actor_email=actor.email if actor is not None else None,
         action=f"{entity_type(entity)}.{action}",
         entity_type=entity_type(entity),
         entity_id=str(inspect(entity).identity[0]),
@@ -91,3 +93,22 @@ def _json_value(value):
     if isinstance(value, list | dict | str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+def admin_list_audit_log(
+    *,
+    page: int,
+    per_page: int,
+    actor_id: int | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+) -> Page:
+    """Audit rows, newest first, filtered by who acted and on what."""
+    query = select(AuditLog)
+    if actor_id is not None:
+        query = query.where(AuditLog.actor_id == actor_id)
+    if entity_type:
+        query = query.where(AuditLog.entity_type == entity_type.strip())
+    if entity_id:
+        query = query.where(AuditLog.entity_id == entity_id.strip())
+    return paginate(query.order_by(AuditLog.created_at.desc(), AuditLog.id.desc()), page, per_page)

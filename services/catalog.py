@@ -9,6 +9,8 @@ from models.invitation import Invitation
 from models.order import OrderItem
 from models.plan import Plan
 from models.template import Template
+from models.user import User
+from services import audit
 from services.exceptions import ConflictError, NotFoundError
 from utils.db import escape_like, transactional
 from utils.pagination import Page, paginate
@@ -90,27 +92,31 @@ def admin_get_plan(plan_id: int) -> Plan:
 
 
 @transactional
-def admin_create_plan(data: dict) -> Plan:
+def admin_create_plan(admin: User | None, data: dict) -> Plan:
     plan = Plan(**{"features": {}, **data})
     db.session.add(plan)
     _flush_unique_slug()
+    audit.record(admin, "create", plan)
     return plan
 
 
 @transactional
-def admin_update_plan(plan_id: int, changes: dict) -> Plan:
+def admin_update_plan(admin: User | None, plan_id: int, changes: dict) -> Plan:
     plan = admin_get_plan(plan_id)
+    before = audit.snapshot(plan)
     for field, value in changes.items():
         setattr(plan, field, value)
     _flush_unique_slug()
+    audit.record(admin, "update", plan, before=before)
     return plan
 
 
 @transactional
-def admin_delete_plan(plan_id: int) -> None:
+def admin_delete_plan(admin: User | None, plan_id: int) -> None:
     """Delete a plan nothing refers to; one that orders, invitations or coupons name is
     deactivated instead (deleting it would also widen a coupon limited to it)."""
     plan = admin_get_plan(plan_id)
+    before = audit.snapshot(plan)
     in_use = (
         _referenced(OrderItem.plan_id == plan.id)
         or _referenced(Invitation.plan_id == plan.id)
@@ -118,7 +124,9 @@ def admin_delete_plan(plan_id: int) -> None:
     )
     if in_use:
         plan.is_active = False
+        audit.record(admin, "deactivate", plan, before=before)
     else:
+        audit.record(admin, "delete", plan, before=before, after={})
         db.session.delete(plan)
 
 
@@ -144,32 +152,38 @@ def admin_get_template(template_id: int) -> Template:
 
 
 @transactional
-def admin_create_template(data: dict) -> Template:
+def admin_create_template(admin: User | None, data: dict) -> Template:
     template = Template(**{"config": {}, **data})
     db.session.add(template)
     _flush_unique_slug()
+    audit.record(admin, "create", template)
     return template
 
 
 @transactional
-def admin_update_template(template_id: int, changes: dict) -> Template:
+def admin_update_template(admin: User | None, template_id: int, changes: dict) -> Template:
     template = admin_get_template(template_id)
+    before = audit.snapshot(template)
     for field, value in changes.items():
         setattr(template, field, value)
     _flush_unique_slug()
+    audit.record(admin, "update", template, before=before)
     return template
 
 
 @transactional
-def admin_delete_template(template_id: int) -> None:
+def admin_delete_template(admin: User | None, template_id: int) -> None:
     """Delete a template nothing refers to; one in use by orders or invitations is deactivated."""
     template = admin_get_template(template_id)
+    before = audit.snapshot(template)
     in_use = _referenced(OrderItem.template_id == template.id) or _referenced(
         Invitation.template_id == template.id
     )
     if in_use:
         template.is_active = False
+        audit.record(admin, "deactivate", template, before=before)
     else:
+        audit.record(admin, "delete", template, before=before, after={})
         db.session.delete(template)
 
 

@@ -13,6 +13,7 @@ from models.coupon import DISCOUNT_PERCENTAGE, Coupon, CouponUsage
 from models.order import Order
 from models.plan import Plan
 from models.user import User
+from services import audit
 from services.exceptions import ConflictError, NotFoundError, ValidationError
 from utils.db import escape_like, transactional
 from utils.money import ZERO, round_money
@@ -236,33 +237,45 @@ def admin_get_coupon(coupon_id: int) -> Coupon:
 
 
 @transactional
-def admin_create_coupon(data: dict) -> Coupon:
+def admin_create_coupon(admin: User, data: dict) -> Coupon:
     coupon = Coupon(used_count=0)
     _apply_coupon_changes(coupon, data)
     db.session.add(coupon)
     _flush_unique_code()
+    audit.record(admin, "create", coupon, extra=_plan_ids_change([], coupon))
     return coupon
 
 
 @transactional
-def admin_update_coupon(coupon_id: int, changes: dict) -> Coupon:
+def admin_update_coupon(admin: User, coupon_id: int, changes: dict) -> Coupon:
     coupon = admin_get_coupon(coupon_id)
+    before, plans_before = audit.snapshot(coupon), sorted(plan.id for plan in coupon.plans)
     _apply_coupon_changes(coupon, changes)
     _flush_unique_code()
+    audit.record(admin, "update", coupon, before=before,
+                 extra=_plan_ids_change(plans_before, coupon))  # fmt: skip
     return coupon
 
 
+def _plan_ids_change(before: list[int], coupon: Coupon) -> dict:
+    after = sorted(plan.id for plan in coupon.plans)
+    return {"plan_ids": [before, after]} if before != after else {}
+
+
 @transactional
-def admin_delete_coupon(coupon_id: int) -> None:
+def admin_delete_coupon(admin: User, coupon_id: int) -> None:
     """Delete an unused coupon; one that any order carried is deactivated, keeping history."""
     coupon = admin_get_coupon(coupon_id)
     used = db.session.scalar(select(func.count(Order.id)).where(Order.coupon_id == coupon.id))
     used += db.session.scalar(
         select(func.count(CouponUsage.id)).where(CouponUsage.coupon_id == coupon.id)
     )
+    before = audit.snapshot(coupon)
     if used:
         coupon.is_active = False
+        audit.record(admin, "deactivate", coupon, before=before)
     else:
+        audit.record(admin, "delete", coupon, before=before, after={})
         db.session.delete(coupon)
 
 

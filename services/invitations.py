@@ -1,24 +1,26 @@
 """Invitations of a customer: drafts, their content, publishing (README, "Invitations")."""
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from extensions import db
 from models.invitation import Invitation
+from models.invitation_data import InvitationData
 from models.invitation_url import InvitationUrl
 from models.order import HELD_PAYMENT_STATUSES
 from models.template import Template
 from models.user import User
-from services import public_cache
+from services import audit, public_cache
 from services.exceptions import (
     ConflictError,
     GoneError,
+    InvalidStateError,
     NotFoundError,
     PreconditionFailedError,
     ValidationError,
 )
 from services.provisioning import build_invitation
-from utils.db import transactional
+from utils.db import escape_like, transactional
 from utils.pagination import Page, paginate
 from utils.time import utcnow
 
@@ -32,6 +34,10 @@ class InvitationNotFoundError(NotFoundError):
 class PaymentRequiredError(ConflictError):
     code = "payment_required"
     message = "Publishing needs a paid plan: buy one for this invitation first."
+
+
+class TakenDownError(InvalidStateError):
+    message = "An administrator took this invitation down; contact support to publish it again."
 
 
 class InvitationExpiredError(GoneError):
@@ -183,6 +189,8 @@ def publish(user: User, invitation_id: int) -> Invitation:
     plan's `online_days`.
     """
     invitation = get_owned_invitation(user, invitation_id, for_update=True)
+    if invitation.taken_down_at is not None:
+        raise TakenDownError()
     order = invitation.order
     if order is None or order.status not in HELD_PAYMENT_STATUSES or invitation.plan is None:
         raise PaymentRequiredError()
@@ -204,6 +212,85 @@ def unpublish(user: User, invitation_id: int) -> Invitation:
     invitation = get_owned_invitation(user, invitation_id, for_update=True)
     invitation.is_published = False
     bump_version(invitation)
+    return invitation
+
+
+# --- Admin --------------------------------------------------------------------------------
+
+
+def admin_list_invitations(
+    *, page: int, per_page: int, q: str | None = None, is_published: bool | None = None
+) -> Page:
+    """Every invitation not deleted, newest first; `q` matches the owner's e-mail, the title,
+    the couple's or honoree's names and any of its codes."""
+    query = (
+        select(Invitation)
+        .where(Invitation.deleted_at.is_(None))
+        .options(
+            joinedload(Invitation.user),
+            joinedload(Invitation.plan),
+            joinedload(Invitation.data),
+            selectinload(Invitation.main_url),
+        )
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+    )
+    if is_published is not None:
+        query = query.where(Invitation.is_published.is_(is_published))
+    if q and q.strip():
+        pattern = f"%{escape_like(q.strip().lower())}%"
+        names = [
+            func.lower(column).like(pattern, escape="\\")
+            for column in (
+                InvitationData.couple_bride_name,
+                InvitationData.couple_groom_name,
+                InvitationData.honoree_name,
+            )
+        ]
+        query = query.where(
+            or_(
+                func.lower(Invitation.title).like(pattern, escape="\\"),
+                Invitation.user.has(User.email.like(pattern, escape="\\")),
+                Invitation.data.has(or_(*names)),
+                Invitation.urls.any(InvitationUrl.code.like(pattern, escape="\\")),
+            )
+        )
+    return paginate(query, page, per_page)
+
+
+def admin_get_invitation(invitation_id: int) -> Invitation:
+    invitation = db.session.scalar(
+        select(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.deleted_at.is_(None))
+        .options(
+            joinedload(Invitation.user),
+            joinedload(Invitation.plan),
+            joinedload(Invitation.data),
+            selectinload(Invitation.main_url),
+        )
+    )
+    if invitation is None:
+        raise InvitationNotFoundError()
+    return invitation
+
+
+@transactional
+def admin_take_down(admin: User, invitation_id: int, *, reason: str) -> Invitation:
+    """Unpublish an invitation for a reason its owner cannot undo: the public page, its links
+    and cached copies go away on every worker once this commits."""
+    invitation = db.session.scalar(
+        select(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.deleted_at.is_(None))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if invitation is None:
+        raise InvitationNotFoundError()
+    before = audit.snapshot(invitation)
+    invitation.is_published = False
+    invitation.taken_down_at = utcnow()
+    invitation.take_down_reason = reason
+    bump_version(invitation)
+    audit.record(admin, "take_down", invitation, before=before)
     return invitation
 
 

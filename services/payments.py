@@ -21,8 +21,9 @@ from models.payment_transaction import (
     PaymentTransaction,
 )
 from models.user import User
-from services import mailer, orders
+from services import audit, mailer, orders
 from services.exceptions import AppError, InvalidStateError, NotFoundError
+from services.invitations import bump_version
 from services.izipay import (
     DETAILED_STATUS_CANCELLED,
     MODE_TEST,
@@ -411,9 +412,12 @@ def _claim_refund(admin: User, order_number: str, comment: str | None) -> _Refun
         payment = _paying_notification(order)
         if payment is None or not payment.transaction_uuid:
             raise NoGatewayPaymentError()
+    before = audit.snapshot(order)
     orders.transition_order(
         order, STATUS_REFUNDING, reason=comment or "refund requested", actor_id=admin.id
     )
+    audit.record(admin, "refund_request", order, before=before,
+                 extra={"comment": [None, comment]} if comment else None)  # fmt: skip
     return _claim_of(order, payment)
 
 
@@ -450,11 +454,15 @@ def _finish_refund(
 ) -> Order:
     """refunding -> refunded: the gateway's answer recorded, the invitations unpublished."""
     order = lock_one(Order, Order.id == claim.order_id)
+    before = audit.snapshot(order)
     if gateway_answer is not None:
         db.session.add(_refund_record(claim, gateway_answer))
     orders.mark_order_refunded(order, reason=reason, actor_id=actor.id if actor else None)
     for invitation in db.session.scalars(select(Invitation).where(Invitation.order_id == order.id)):
         invitation.is_published = False
+        # Off the public site on every worker at once, cached pages included.
+        bump_version(invitation)
+    audit.record(actor, "refund", order, before=before)
     return order
 
 
@@ -462,9 +470,12 @@ def _finish_refund(
 def _release_refund(claim: _RefundClaim, actor: User | None, *, reason: str) -> None:
     """refunding -> paid, when the gateway certainly refunded nothing; the reason is kept."""
     order = lock_one(Order, Order.id == claim.order_id)
+    before = audit.snapshot(order)
     orders.transition_order(
         order, STATUS_PAID, reason=reason[:255], actor_id=actor.id if actor else None
     )
+    audit.record(actor, "refund_release", order, before=before,
+                 extra={"reason": [None, reason[:255]]})  # fmt: skip
 
 
 def _refusal(error: AppError) -> str:

@@ -208,7 +208,7 @@ def seed_reference_data(admin_email: str | None, admin_password: str | None) -> 
     existing_plans = set(db.session.scalars(select(Plan.slug)))
     for plan in PLANS:
         if plan["slug"] not in existing_plans:
-            catalog.admin_create_plan(copy.deepcopy(plan))
+            catalog.admin_create_plan(None, copy.deepcopy(plan))
             created["plans"] += 1
 
     existing_templates = {t.slug: t for t in db.session.scalars(select(Template))}
@@ -216,7 +216,7 @@ def seed_reference_data(admin_email: str | None, admin_password: str | None) -> 
         template = existing_templates.get(data["slug"])
         if template is None:
             urls = {field: media_url(name.format(**data)) for field, (name, _) in ARTWORK.items()}
-            template = catalog.admin_create_template({**copy.deepcopy(data), **urls})
+            template = catalog.admin_create_template(None, {**copy.deepcopy(data), **urls})
             created["templates"] += 1
         else:
             _replace_legacy_placeholders(template)
@@ -253,7 +253,7 @@ def _replace_legacy_placeholders(template: Template) -> None:
         if getattr(template, field) == placeholder.format(slug=template.slug)
     }
     if changes:
-        catalog.admin_update_template(template.id, changes)
+        catalog.admin_update_template(None, template.id, changes)
 
 
 def _draw_missing_artwork(template: Template) -> int:

@@ -2,12 +2,13 @@
 
 import secrets
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
 from extensions import db
 from models.auth_token import PasswordResetToken
 from models.invitation import Invitation
-from models.user import User
+from models.user import ROLE_ADMIN, User
+from services import audit
 from services.auth import InvalidCredentialsError, verify_password
 from services.exceptions import ConflictError, NotFoundError
 from utils.db import escape_like, transactional
@@ -69,11 +70,25 @@ def admin_get_user(user_id: int) -> User:
 
 @transactional
 def admin_update_user(admin: User, user_id: int, changes: dict) -> User:
+    """Change a user's role or disable the account.
+
+    The last active admin can be neither demoted nor disabled (409), also when two admins act
+    at once: every active admin's row is locked before counting (MariaDB), and the first
+    write takes SQLite's write lock, so the second change counts after the first commits.
+    """
     user = admin_get_user(user_id)
     if user.id == admin.id and (
         changes.get("role", user.role) != user.role or changes.get("is_active") is False
     ):
         raise ConflictError("Administrators cannot demote or disable themselves.")
+    loses_admin = (
+        user.role == ROLE_ADMIN
+        and user.is_active
+        and (changes.get("role", ROLE_ADMIN) != ROLE_ADMIN or changes.get("is_active") is False)
+    )
+    if loses_admin and _other_active_admins(user.id) == 0:
+        raise ConflictError("This is the last active administrator; promote another one first.")
+    before = audit.snapshot(user)
     if user.deleted_at is not None and changes.get("is_active"):
         raise ConflictError("A deleted account cannot be re-enabled.")
     if changes.get("is_active") is False and user.is_active:
@@ -82,4 +97,23 @@ def admin_update_user(admin: User, user_id: int, changes: dict) -> User:
     for field in ("role", "is_active"):
         if field in changes:
             setattr(user, field, changes[field])
+    audit.record(admin, "update", user, before=before)
     return user
+
+
+def _other_active_admins(user_id: int) -> int:
+    """Active admins other than `user_id`, counted so that concurrent changes serialise.
+
+    MariaDB: the locking read returns the committed rows and locks them in id order (two
+    admins demoting each other wait in turn instead of deadlocking). SQLite ignores FOR
+    UPDATE; the no-op write takes its write lock, and the read after it sees every commit.
+    """
+    active_admins = (
+        select(User.id)
+        .where(User.role == ROLE_ADMIN, User.is_active.is_(True), User.deleted_at.is_(None))
+        .order_by(User.id)
+    )
+    locked = set(db.session.scalars(active_admins.with_for_update()))
+    db.session.execute(update(User).where(User.id == user_id).values(role=User.role))
+    current = set(db.session.scalars(active_admins))
+    return len((locked & current) - {user_id})

@@ -10,4 +10,4 @@ from api.blueprint import Blueprint
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
 
 # Imported for their routes, once `blp` exists.
-from api.admin import catalog, coupons, orders, users  # noqa: E402, F401
+from api.admin import audit, catalog, coupons, invitations, orders, stats, users  # noqa: E402, F401

@@ -1,5 +1,7 @@
 """Admin: the catalogue (templates and plans), inactive rows included."""
 
+from flask_jwt_extended import current_user
+
 from api.admin import blp
 from api.schemas.catalog import (
     AdminPlanSchema,
@@ -31,7 +33,7 @@ def list_templates(args):
 @blp.alt_response(409, schema="Error")
 def create_template(data):
     """Add a template."""
-    return catalog.admin_create_template(data)
+    return catalog.admin_create_template(current_user, data)
 
 
 @blp.get("/templates/<int:template_id>")
@@ -51,7 +53,7 @@ def get_template(template_id: int):
 @blp.alt_response(409, schema="Error")
 def update_template(changes, template_id: int):
     """Change some of a template's fields."""
-    return catalog.admin_update_template(template_id, changes)
+    return catalog.admin_update_template(current_user, template_id, changes)
 
 
 @blp.delete("/templates/<int:template_id>")
@@ -60,7 +62,7 @@ def update_template(changes, template_id: int):
 @blp.alt_response(404, schema="Error")
 def delete_template(template_id: int):
     """Delete a template, or deactivate it when orders or invitations use it."""
-    catalog.admin_delete_template(template_id)
+    catalog.admin_delete_template(current_user, template_id)
 
 
 @blp.get("/plans")
@@ -79,7 +81,7 @@ def list_plans(args):
 @blp.alt_response(409, schema="Error")
 def create_plan(data):
     """Add a plan."""
-    return catalog.admin_create_plan(data)
+    return catalog.admin_create_plan(current_user, data)
 
 
 @blp.get("/plans/<int:plan_id>")
@@ -99,7 +101,7 @@ def get_plan(plan_id: int):
 @blp.alt_response(409, schema="Error")
 def update_plan(changes, plan_id: int):
     """Change some of a plan's fields."""
-    return catalog.admin_update_plan(plan_id, changes)
+    return catalog.admin_update_plan(current_user, plan_id, changes)
 
 
 @blp.delete("/plans/<int:plan_id>")
@@ -108,4 +110,4 @@ def update_plan(changes, plan_id: int):
 @blp.alt_response(404, schema="Error")
 def delete_plan(plan_id: int):
     """Delete a plan, or deactivate it when orders, invitations or coupons name it."""
-    catalog.admin_delete_plan(plan_id)
+    catalog.admin_delete_plan(current_user, plan_id)

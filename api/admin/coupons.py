@@ -1,5 +1,7 @@
 """Admin: coupons and the orders holding their uses."""
 
+from flask_jwt_extended import current_user
+
 from api.admin import blp
 from api.schemas.common import PaginationArgs, page_of
 from api.schemas.coupons import (
@@ -28,7 +30,7 @@ def list_coupons(args):
 @blp.alt_response(409, schema="Error")
 def create_coupon(data):
     """Add a coupon (its code is stored upper-case)."""
-    return coupons.admin_create_coupon(data)
+    return coupons.admin_create_coupon(current_user, data)
 
 
 @blp.get("/coupons/<int:coupon_id>")
@@ -48,7 +50,7 @@ def get_coupon(coupon_id: int):
 @blp.alt_response(409, schema="Error")
 def update_coupon(changes, coupon_id: int):
     """Change some of a coupon's fields."""
-    return coupons.admin_update_coupon(coupon_id, changes)
+    return coupons.admin_update_coupon(current_user, coupon_id, changes)
 
 
 @blp.delete("/coupons/<int:coupon_id>")
@@ -57,7 +59,7 @@ def update_coupon(changes, coupon_id: int):
 @blp.alt_response(404, schema="Error")
 def delete_coupon(coupon_id: int):
     """Delete an unused coupon, or deactivate one that orders carried."""
-    coupons.admin_delete_coupon(coupon_id)
+    coupons.admin_delete_coupon(current_user, coupon_id)
 
 
 @blp.get("/coupons/<int:coupon_id>/usages")

@@ -5,7 +5,7 @@ from marshmallow.validate import OneOf
 
 from api.schemas.catalog import PlanSchema, TemplateSchema
 from api.schemas.common import PaginationArgs
-from api.schemas.fields import Id, Text
+from api.schemas.fields import Id, NonBlankText, QueryBool, Text
 from extensions import ma
 from models.invitation import Invitation
 from models.invitation_data import LANGUAGES, InvitationData
@@ -115,3 +115,34 @@ class InvitationCreateSchema(Schema):
 class InvitationUpdateSchema(Schema):
     title = Text(validate=validate.Length(max=MAX_TITLE))
     template_id = Id()
+
+
+# --- Admin ----------------------------------------------------------------------------------
+
+
+class InvitationOwnerSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+
+
+class AdminInvitationSchema(InvitationSummarySchema):
+    """An invitation as the admin panel lists it: its owner, names and take-down."""
+
+    owner = fields.Nested(InvitationOwnerSchema, attribute="user")
+    couple_bride_name = fields.String(attribute="data.couple_bride_name", allow_none=True)
+    couple_groom_name = fields.String(attribute="data.couple_groom_name", allow_none=True)
+    honoree_name = fields.String(attribute="data.honoree_name", allow_none=True)
+    taken_down_at = ma.auto_field()
+    take_down_reason = ma.auto_field()
+
+
+class AdminInvitationQueryArgs(PaginationArgs):
+    q = Text(
+        validate=validate.Length(max=100),
+        metadata={"description": "Part of the owner's e-mail, the title, a name or a code."},
+    )
+    is_published = QueryBool()
+
+
+class TakeDownSchema(Schema):
+    reason = NonBlankText(500, required=True)

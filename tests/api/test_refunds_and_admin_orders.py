@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 
 from extensions import db
+from models.audit_log import AuditLog
 from models.invitation import Invitation
 from models.order import Order, OrderEvent
 from models.payment_transaction import PaymentTransaction
@@ -24,6 +25,14 @@ def history(order) -> list[tuple[str, str]]:
     db.session.rollback()
     query = select(OrderEvent.to_status, OrderEvent.reason).where(OrderEvent.order_id == order.id)
     return [tuple(row) for row in db.session.execute(query.order_by(OrderEvent.id))]
+
+
+def audit_rows(order) -> list[AuditLog]:
+    db.session.rollback()
+    query = select(AuditLog).where(
+        AuditLog.entity_type == "order", AuditLog.entity_id == str(order.id)
+    )
+    return db.session.scalars(query.order_by(AuditLog.id)).all()
 
 
 @pytest.fixture
@@ -55,6 +64,10 @@ def test_refund_of_a_captured_payment_refunds_and_takes_invitations_down(
     assert sent.body["resolutionMode"] == "REFUND_ONLY"
     assert sent.body["amount"] == int(order.total * 100)
     assert fresh(Invitation, invitation.id).is_published is False
+    assert [(row.action, row.changes.get("status")) for row in audit_rows(order)] == [
+        ("order.refund_request", ["paid", "refunding"]),
+        ("order.refund", ["refunding", "refunded"]),
+    ]
     refund_row = db.session.scalar(
         select(PaymentTransaction).where(PaymentTransaction.kind == "refund")
     )
