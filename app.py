@@ -9,6 +9,7 @@ from api import (
     admin,
     auth,
     cart,
+    claims,
     coupons,
     invitation_editor,
     invitation_media,
@@ -23,6 +24,7 @@ from api import (
     redirect,
     system,
     templates,
+    testimonials,
     users,
 )
 from api.errors import register_error_handlers
@@ -48,6 +50,7 @@ BLUEPRINTS = (
     templates.blp,
     cart.blp,
     coupons.blp,
+    claims.blp,
     orders.blp,
     admin.blp,
     payments.blp,
@@ -57,6 +60,7 @@ BLUEPRINTS = (
     invitation_urls.blp,
     invitation_responses.blp,
     public.blp,
+    testimonials.blp,
 )
 
 

@@ -42,7 +42,10 @@ DOMAIN_REFUSALS = {
     "POST /api/coupons/validate": None,
     "POST /api/admin/coupons": re.compile(r"discount_value|valid_until|plan_ids"),
     "PATCH /api/admin/coupons/{coupon_id}": re.compile(r"discount_value|valid_until|plan_ids"),
+    # Only an approved testimonial may be featured (the row as it stands plus the change).
+    "PATCH /api/admin/testimonials/{testimonial_id}": re.compile(r"is_featured"),
     "GET /api/admin/orders": re.compile(r"date_to"),
+    "GET /api/admin/stats": re.compile(r"date_to"),
     "POST /api/invitations": re.compile(r"template_id"),
     "PATCH /api/invitations/{invitation_id}": re.compile(r"template_id"),
     # Media of this invitation and of a fitting kind; the full set of event ids; times in order;
@@ -63,6 +66,9 @@ DOMAIN_REFUSALS = {
     # A confirmation brings at least one person and a decline nobody (a rule across two
     # fields), and a phone must be a Peruvian mobile or international.
     "POST /api/public/invitations/{code}/rsvp": re.compile(r"number_of_guests|phone"),
+    # The document number's rule depends on document_type, a minor needs a guardian (rules
+    # across two fields), and an order must be one of the signed-in filer's.
+    "POST /api/claims": re.compile(r"document_number|guardian_name|order_number"),
 }
 # 412: a stale If-Match the fuzzer made up is refused, as documented; 415: a file whose bytes
 # are no accepted type, which a schema cannot tell.

@@ -10,4 +10,14 @@ from api.blueprint import Blueprint
 blp = Blueprint("admin", __name__, url_prefix="/api/admin", description="Administration")
 
 # Imported for their routes, once `blp` exists.
-from api.admin import audit, catalog, coupons, invitations, orders, stats, users  # noqa: E402, F401
+from api.admin import (  # noqa: E402, F401
+    audit,
+    catalog,
+    claims,
+    coupons,
+    invitations,
+    orders,
+    stats,
+    testimonials,
+    users,
+)
