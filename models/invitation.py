@@ -47,6 +47,11 @@ class Invitation(TimestampMixin, db.Model):
     # An admin's take-down: off the public site and not publishable again by its owner.
     taken_down_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     take_down_reason: Mapped[str | None] = mapped_column(String(500))
+    # The generated link-preview card (services/preview_cards.py): the hash of what it shows
+    # decides when it is drawn again, and is part of its file name, so its URL changes too.
+    preview_card_hash: Mapped[str | None] = mapped_column(String(64))
+    preview_card_key: Mapped[str | None] = mapped_column(String(255))
+    preview_card_url: Mapped[str | None] = mapped_column(String(500))
     # The editor's ETag: bumped on every save, checked against If-Match.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
