@@ -3,7 +3,9 @@
 from flask_jwt_extended import current_user, get_current_user
 
 from api.blueprint import Blueprint
+from api.idempotency import idempotent
 from api.schemas.commerce import CartSchema, CartSummarySchema, OrderSchema
+from api.schemas.common import IdempotencyKeyHeader
 from services import orders, pricing
 
 blp = Blueprint("cart", __name__, url_prefix="/api/cart", description="Cart and checkout")
@@ -21,9 +23,14 @@ def summary(cart):
 
 @blp.post("/checkout")
 @blp.login_required
+@idempotent(lambda: f"user:{current_user.id}")
+@blp.arguments(IdempotencyKeyHeader, location="headers")
 @blp.arguments(CartSchema)
 @blp.response(201, OrderSchema)
-@blp.alt_response(422, schema="Error")
-def checkout(cart):
-    """Turn the cart into a pending order (paid at once when its total is 0.00)."""
+@blp.alt_response(409, schema="Error", description="The same Idempotency-Key still running")
+@blp.alt_response(422, schema="Error", description="Also `idempotency_key_reused`")
+def checkout(_headers, cart):
+    """Turn the cart into a pending order (paid at once when its total is 0.00). With an
+    Idempotency-Key, a repeat (a double tap, a retry on a flaky network) answers the first
+    order again and creates nothing."""
     return orders.checkout(current_user, cart["items"], cart.get("coupon_code"))

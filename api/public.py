@@ -4,8 +4,8 @@ from flask import current_app, request
 
 from api.blueprint import Blueprint
 from api.idempotency import idempotent
+from api.schemas.common import IdempotencyKeyHeader
 from api.schemas.public import (
-    IdempotencyKeyHeader,
     PublicInvitationSchema,
     RsvpResultSchema,
     RsvpSchema,

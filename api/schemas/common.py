@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from api.schemas.fields import Text
 from utils.pagination import DEFAULT_PER_PAGE
 from utils.safe_json import INT64_MAX
 
@@ -87,4 +88,16 @@ class ErrorSchema(Schema):
         metadata={
             "description": "For 422, each field (dotted for nested ones) and its messages.",
         }
+    )
+
+
+class IdempotencyKeyHeader(Schema):
+    idempotency_key = Text(
+        data_key="Idempotency-Key",
+        validate=validate.Length(min=1, max=255),
+        metadata={
+            "description": "1–255 printable ASCII characters. The same key with the same body "
+            "answers the first response again (`Idempotent-Replayed: true`); with another "
+            "body 422 `idempotency_key_reused`; while the first is running 409."
+        },
     )

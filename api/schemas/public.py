@@ -138,15 +138,3 @@ class RsvpResultSchema(Schema):
     dietary_restrictions = fields.String(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
-
-
-class IdempotencyKeyHeader(Schema):
-    idempotency_key = Text(
-        data_key="Idempotency-Key",
-        validate=validate.Length(min=1, max=255),
-        metadata={
-            "description": "1–255 printable ASCII characters. The same key with the same body "
-            "answers the first response again (`Idempotent-Replayed: true`); with another "
-            "body 422 `idempotency_key_reused`; while the first is running 409."
-        },
-    )
