@@ -11,31 +11,10 @@ from models.claim import Claim
 from models.claim_sequence import ClaimSequence
 from services import claims
 from tests.api.test_claims import CLAIM
+from tests.concurrency import fire_at_once
 from tests.guest_fixtures import lima_today
 
 THREADS = 20
-
-
-def _fire(app, bodies: list[dict]) -> list:
-    barrier = threading.Barrier(len(bodies))
-    results: list = [None] * len(bodies)
-
-    def worker(index: int, body: dict) -> None:
-        client = app.test_client()
-        barrier.wait()
-        try:
-            response = client.post("/api/claims", json=body)
-            results[index] = (response.status_code, response.get_json())
-        except Exception as error:  # noqa: BLE001 - reported by the assertions
-            results[index] = ("exception", repr(error))
-
-    threads = [threading.Thread(target=worker, args=item) for item in enumerate(bodies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
-    return results
 
 
 def _report(label: str, results) -> None:
@@ -43,6 +22,10 @@ def _report(label: str, results) -> None:
         f"\n[{db.engine.dialect.name}] {label}: "
         f"outcomes={dict(Counter(status for status, _ in results))}"
     )
+
+
+def _posts(bodies: list[dict]) -> list[dict]:
+    return [{"path": "/api/claims", "json": body} for body in bodies]
 
 
 def _bodies() -> list[dict]:
@@ -57,7 +40,7 @@ def _stored_codes() -> list[str]:
 def test_the_first_claims_of_a_year_filed_at_once_get_codes_1_to_n(app):
     year = lima_today().year
 
-    results = _fire(app, _bodies())
+    results = fire_at_once(app, _posts(_bodies()))
 
     _report(f"{THREADS} first filings of the year", results)
     assert [status for status, _ in results] == [201] * THREADS, results
@@ -72,7 +55,7 @@ def test_claims_filed_at_once_continue_the_years_count(app):
     db.session.add(ClaimSequence(year=year, last_number=41))
     db.session.commit()
 
-    results = _fire(app, _bodies())
+    results = fire_at_once(app, _posts(_bodies()))
 
     _report(f"{THREADS} filings after 41", results)
     assert [status for status, _ in results] == [201] * THREADS, results
@@ -105,7 +88,7 @@ def test_two_first_filings_that_both_find_no_counter_row_still_get_1_and_2(app, 
     monkeypatch.setattr(claims, "_open_year", open_year_together)
     monkeypatch.setattr(claims, "_file_claim", counted)
 
-    results = _fire(app, _bodies()[:2])
+    results = fire_at_once(app, _posts(_bodies()[:2]))
 
     _report(f"2 first filings, {len(attempts)} attempts", results)
     assert [status for status, _ in results] == [201, 201], results

@@ -7,7 +7,6 @@ the links and the unique index on `code`.
 """
 
 import io
-import threading
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -16,32 +15,10 @@ from extensions import db
 from models.invitation_data import InvitationData
 from models.invitation_url import KIND_CUSTOM, KIND_GUEST, KIND_MAIN, InvitationUrl
 from services.provisioning import new_link_code
+from tests.concurrency import fire_at_once
 from tests.invitation_fixtures import FULL_FEATURES
 
 THREADS = 10
-
-
-def _fire(app, calls: list[dict]) -> list[tuple]:
-    """Send every request (client.open keyword arguments) at once, each from its own thread."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index: int, call: dict) -> None:
-        client = app.test_client()
-        barrier.wait()
-        try:
-            response = client.open(**call)
-            results[index] = (response.status_code, response.get_json())
-        except Exception as error:  # noqa: BLE001 - reported by the assertions
-            results[index] = ("exception", repr(error))
-
-    threads = [threading.Thread(target=worker, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
-    return results
 
 
 def _report(label: str, results) -> None:
@@ -93,7 +70,7 @@ def test_concurrent_guest_links_stop_at_max_guest_links(app, make, auth_headers)
     ]
     db.session.rollback()
 
-    results = _fire(app, calls)
+    results = fire_at_once(app, calls)
 
     _report(f"{THREADS} guest links, room for 3", results)
     assert sorted(status for status, _ in results) == [201] * 3 + [403] * (THREADS - 3), results
@@ -118,7 +95,7 @@ def test_concurrent_imports_never_pass_max_guest_links_together(app, make, auth_
     ]
     db.session.rollback()
 
-    results = _fire(app, calls)
+    results = fire_at_once(app, calls)
 
     _report("4 imports of 2 rows, room for 5", results)
     assert sorted(status for status, _ in results) == [201, 201, 403, 403], results
@@ -140,7 +117,7 @@ def test_one_slug_asked_for_by_several_invitations_goes_to_one(app, make, auth_h
     ]
     db.session.rollback()
 
-    results = _fire(app, calls)
+    results = fire_at_once(app, calls)
 
     _report("5 invitations, one slug", results)
     assert sorted(status for status, _ in results) == [201] + [409] * 4, results
@@ -171,7 +148,7 @@ def test_concurrent_custom_slugs_leave_one_per_invitation(app, make, auth_header
     ]
     db.session.rollback()
 
-    results = _fire(app, calls)
+    results = fire_at_once(app, calls)
 
     _report("5 slugs, one invitation", results)
     assert sorted(status for status, _ in results) == [201] + [409] * 4, results

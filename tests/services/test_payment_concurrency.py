@@ -16,32 +16,10 @@ from extensions import db
 from models.order import Order, OrderEvent
 from models.payment_transaction import PaymentTransaction
 from tests.commerce_fixtures import count, fresh
+from tests.concurrency import fire_at_once
 from tests.payment_fixtures import paid_answer, paid_order, pending_order
 
 REFUND_SERVICE = "Transaction/CancelOrRefund"
-
-
-def _fire(app, calls: list[dict]) -> list[tuple[int, dict | None]]:
-    """Send every request (client.post keyword arguments) at once, each from its own thread."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index: int, call: dict) -> None:
-        client = app.test_client()
-        barrier.wait()
-        try:
-            response = client.post(**call)
-            results[index] = (response.status_code, response.get_json())
-        except Exception as error:  # noqa: BLE001 - reported by the assertions
-            results[index] = ("exception", repr(error))
-
-    threads = [threading.Thread(target=worker, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
-    return results
 
 
 def _notification() -> PaymentTransaction:
@@ -73,7 +51,7 @@ def test_three_admins_refunding_one_order_at_once_make_one_gateway_refund(
     izipay_server.delay_next(0.5, service=REFUND_SERVICE)
     db.session.rollback()
 
-    results = _fire(shop_app, calls)
+    results = fire_at_once(shop_app, calls)
 
     refunds_sent = len(izipay_server.requests_to(REFUND_SERVICE))
     _report("3 concurrent refunds", results, cancel_or_refund_calls=refunds_sent)
@@ -180,7 +158,7 @@ def test_five_concurrent_replays_of_one_notification_are_all_counted(
     fields = izipay_server.signed_ipn_fields(paid_answer(izipay_server, order))
     db.session.rollback()
 
-    results = _fire(shop_app, [{"path": "/api/payments/izipay/ipn", "data": fields}] * 5)
+    results = fire_at_once(shop_app, [{"path": "/api/payments/izipay/ipn", "data": fields}] * 5)
 
     payment = _notification()
     _report("5 concurrent replays", results, times_received=payment.times_received)
@@ -198,7 +176,7 @@ def test_five_concurrent_first_deliveries_pay_once_and_count_five(
     fields = izipay_server.signed_ipn_fields(paid_answer(izipay_server, order))
     db.session.rollback()
 
-    results = _fire(shop_app, [{"path": "/api/payments/izipay/ipn", "data": fields}] * 5)
+    results = fire_at_once(shop_app, [{"path": "/api/payments/izipay/ipn", "data": fields}] * 5)
 
     outcomes = Counter(body["outcome"] for status, body in results if status == 200)
     assert outcomes == {"paid": 1, "duplicate": 4}, results

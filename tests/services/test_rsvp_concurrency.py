@@ -1,7 +1,6 @@
 """Concurrent answers for one guest, each from its own thread, client, session and connection:
 exactly one row, whatever the database."""
 
-import threading
 from collections import Counter
 
 from sqlalchemy import func, select
@@ -9,31 +8,17 @@ from sqlalchemy import func, select
 from extensions import db
 from models.invitation_response import InvitationResponse
 from models.invitation_response_change import InvitationResponseChange
+from tests.concurrency import fire_at_once
 from tests.guest_fixtures import guest_link, published_invitation
 
 THREADS = 10
 
 
 def _fire(app, path: str, bodies: list[dict], headers: dict | None = None) -> list:
-    barrier = threading.Barrier(len(bodies))
-    results: list = [None] * len(bodies)
-
-    def worker(index: int, body: dict) -> None:
-        client = app.test_client()
-        barrier.wait()
-        try:
-            response = client.post(path, json=body, headers=headers or {})
-            results[index] = response.status_code
-        except Exception as error:  # noqa: BLE001 - reported by the assertions
-            results[index] = repr(error)
-
-    threads = [threading.Thread(target=worker, args=item) for item in enumerate(bodies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a request hung"
-    return results
+    """The status of each of `bodies` POSTed to `path` at once."""
+    calls = [{"path": path, "json": body, "headers": headers or {}}
+             for body in bodies]  # fmt: skip
+    return [status for status, _body in fire_at_once(app, calls)]
 
 
 def _count(model) -> int:
