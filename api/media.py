@@ -11,8 +11,9 @@ from utils.media import MEDIA_URL_PATH, existing_media_file
 blp = Blueprint("media", __name__, url_prefix=MEDIA_URL_PATH)
 
 MAX_AGE_SECONDS = 3600
-# Uploads get a new random key for every file, so what a key names never changes.
-IMMUTABLE_PREFIX = "uploads/"
+# Uploads get a new random key for every file, and a preview card's key carries the hash of
+# what it shows, so what such a key names never changes.
+IMMUTABLE_PREFIXES = ("uploads/", "cards/")
 YEAR_SECONDS = 365 * 24 * 3600
 
 
@@ -21,7 +22,7 @@ def media_file(name: str):
     path = existing_media_file(name)
     if path is None:
         abort(404)
-    if name.startswith(IMMUTABLE_PREFIX):
+    if name.startswith(IMMUTABLE_PREFIXES):
         response = send_file(path, max_age=YEAR_SECONDS, conditional=True)
         response.cache_control.immutable = True
         response.cache_control.public = True

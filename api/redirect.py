@@ -20,8 +20,14 @@ PREVIEW_PAGE = """<!doctype html>
 <meta property="og:title" content="{{ preview.title }}">
 <meta property="og:description" content="{{ preview.description }}">
 <meta property="og:url" content="{{ preview.url }}">
-{% if preview.image %}<meta property="og:image" content="{{ preview.image }}">
-<meta name="twitter:image" content="{{ preview.image }}">
+{% if preview.image %}{% set image = preview.image %}
+<meta property="og:image" content="{{ image.url }}">
+{% if image.mime_type %}<meta property="og:image:type" content="{{ image.mime_type }}">
+{% endif %}{% if image.width and image.height %}
+<meta property="og:image:width" content="{{ image.width }}">
+<meta property="og:image:height" content="{{ image.height }}">
+{% endif %}<meta property="og:image:alt" content="{{ preview.title }}">
+<meta name="twitter:image" content="{{ image.url }}">
 {% endif %}<meta name="twitter:card" content="summary_large_image">
 <meta name="twitter:title" content="{{ preview.title }}">
 <meta name="twitter:description" content="{{ preview.description }}">

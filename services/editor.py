@@ -15,6 +15,7 @@ from models.invitation_data import InvitationData
 from models.invitation_event import InvitationEvent
 from models.invitation_media import InvitationMedia
 from models.user import User
+from services import preview_cards
 from services.exceptions import NotFoundError, ValidationError
 from services.invitations import bump_version, get_owned_invitation
 from services.plan_rules import check_limit, require_feature
@@ -65,6 +66,7 @@ def update_data(
     for name, value in changes.items():
         setattr(data, name, value)
     db.session.flush()
+    preview_cards.refresh_after_commit(invitation_id)
     return data, invitation.version
 
 

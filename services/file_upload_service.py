@@ -14,6 +14,7 @@ from extensions import db
 from models.invitation import Invitation
 from models.invitation_media import InvitationMedia
 from models.user import User
+from services import preview_cards
 from services.exceptions import (
     BadGatewayError,
     NotFoundError,
@@ -99,6 +100,7 @@ def reorder_media(user: User, invitation_id: int, ids: list[int]) -> list[Invita
         )
     for position, media_id in enumerate(ids):
         media[media_id].display_order = position
+    preview_cards.refresh_after_commit(invitation_id)
     return [media[media_id] for media_id in ids]
 
 
@@ -107,6 +109,7 @@ def delete_media(user: User, invitation_id: int, media_id: int) -> None:
     invitation = get_owned_invitation(user, invitation_id, for_update=True)
     bump_version(invitation)
     delete_media_rows([_one(invitation, media_id)])
+    preview_cards.refresh_after_commit(invitation_id)
 
 
 def delete_media_rows(rows: list[InvitationMedia]) -> None:
@@ -189,6 +192,7 @@ def _record(user, invitation_id, media_type, caption, processed, keys, storage) 
     )
     db.session.add(media)
     db.session.flush()
+    preview_cards.refresh_after_commit(invitation_id)
     return media
 
 

@@ -10,7 +10,7 @@ from models.invitation_url import InvitationUrl
 from models.order import HELD_PAYMENT_STATUSES
 from models.template import Template
 from models.user import User
-from services import audit, public_cache
+from services import audit, preview_cards, public_cache
 from services.exceptions import (
     ConflictError,
     GoneError,
@@ -162,6 +162,7 @@ def update_invitation(user: User, invitation_id: int, changes: dict) -> Invitati
             )
         invitation.template = template
     bump_version(invitation)
+    preview_cards.refresh_after_commit(invitation_id)
     return invitation
 
 
@@ -178,6 +179,7 @@ def delete_invitation(user: User, invitation_id: int) -> None:
     for url in invitation.urls:
         url.is_active = False
     delete_media_rows(list(invitation.media))
+    preview_cards.forget_preview_card(invitation)
     bump_version(invitation)
 
 
@@ -204,6 +206,7 @@ def publish(user: User, invitation_id: int) -> Invitation:
         invitation.published_at = now
     invitation.is_published = True
     bump_version(invitation)
+    preview_cards.refresh_after_commit(invitation_id)
     return invitation
 
 

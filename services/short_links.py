@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from extensions import db
 from models.invitation_url import InvitationUrl
+from services import preview_cards
 from services.public_pages import PublicView, build_view, display_names, load_link
 from utils.db import transactional
 from utils.links import short_link_url
@@ -21,12 +22,22 @@ DEFAULT_DESCRIPTION = "Estás invitado. Abre la invitación para ver los detalle
 
 
 @dataclass(frozen=True)
+class PreviewImage:
+    """`og:image` and what is known of it (width, height and type may be None)."""
+
+    url: str
+    width: int | None = None
+    height: int | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
 class LinkPreview:
     """The Open Graph fields of a shared link (plain text: the page escapes them)."""
 
     title: str
     description: str
-    image: str | None
+    image: PreviewImage | None
     url: str
 
 
@@ -78,18 +89,27 @@ def _description(view: PublicView) -> str:
     return DEFAULT_DESCRIPTION
 
 
-def _image(view: PublicView) -> str | None:
-    """The `og_image` upload, else the cover, else the template's preview; absolute."""
-    by_type = {}
-    for item in view.invitation.media:
-        by_type.setdefault(item.media_type, item)
-    chosen = by_type.get("og_image") or by_type.get("cover")
+def _image(view: PublicView) -> PreviewImage | None:
+    """The owner's share image, else the generated card, else the cover (or first photo),
+    else the template's preview; absolute."""
+    invitation = view.invitation
+    chosen = preview_cards.share_image(invitation)
+    if chosen is None and invitation.preview_card_url:
+        return PreviewImage(
+            url=invitation.preview_card_url,
+            width=preview_cards.CARD_WIDTH,
+            height=preview_cards.CARD_HEIGHT,
+            mime_type=preview_cards.CARD_MIME_TYPE,
+        )
+    chosen = chosen or preview_cards.card_photo(invitation)
     if chosen is not None:
-        return chosen.url
+        return PreviewImage(
+            url=chosen.url, width=chosen.width, height=chosen.height, mime_type=chosen.mime_type
+        )
     preview_url = view.template.preview_url
     if preview_url and preview_url.startswith("/"):
-        return public_base_url() + preview_url
-    return preview_url or None
+        return PreviewImage(url=public_base_url() + preview_url)
+    return PreviewImage(url=preview_url) if preview_url else None
 
 
 def _clip(text: str, limit: int) -> str:

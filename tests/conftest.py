@@ -50,8 +50,17 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+def session_media_root(tmp_path_factory):
+    """Where files land for tests that do not ask for their own `media_root` (preview cards
+    drawn on publish, for one): never the checkout's instance/ folder."""
+    return str(tmp_path_factory.mktemp("media"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url, session_media_root):
+    app = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "MEDIA_ROOT": session_media_root}
+    )
     app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()
@@ -141,11 +150,12 @@ def redis_prefix(redis_url):
 
 
 @pytest.fixture
-def new_app(database_url):
+def new_app(database_url, session_media_root):
     """Build another app instance on the same database, as another worker or host would be."""
 
     def build(**overrides):
-        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+        settings = {"SQLALCHEMY_DATABASE_URI": database_url, "MEDIA_ROOT": session_media_root}
+        app = create_app("testing", {**settings, **overrides})
         app.test_client_class = IsolatedClient
         return app
 

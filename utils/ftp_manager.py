@@ -54,6 +54,10 @@ class FtpsClient:
     def upload(self, key: str, content: bytes) -> None:
         self._retrying(lambda ftp: self._upload(ftp, key, content), f"upload {key}")
 
+    def download(self, key: str) -> bytes:
+        """The whole stored file; a missing one is refused (550), not retried."""
+        return self._retrying(lambda ftp: self._download(ftp, key), f"download {key}")
+
     def delete(self, key: str) -> None:
         self._retrying(lambda ftp: self._delete(ftp, key), f"delete {key}")
 
@@ -104,6 +108,11 @@ class FtpsClient:
         except BaseException:
             _ignore_errors(lambda: ftp.delete(temporary))
             raise
+
+    def _download(self, ftp: ftplib.FTP_TLS, key: str) -> bytes:
+        buffer = io.BytesIO()
+        ftp.retrbinary(f"RETR {self._path(key)}", buffer.write)
+        return buffer.getvalue()
 
     def _delete(self, ftp: ftplib.FTP_TLS, key: str) -> None:
         try:

@@ -22,6 +22,8 @@ class StorageError(RuntimeError):
 class Storage(Protocol):
     def save(self, key: str, content: bytes) -> None: ...
 
+    def read(self, key: str) -> bytes: ...
+
     def delete(self, key: str) -> None: ...
 
     def url(self, key: str) -> str: ...
@@ -35,6 +37,15 @@ class LocalStorage:
             write_media_file(key, content)
         except OSError as error:
             raise StorageError(f"could not write {key}: {error}") from error
+
+    def read(self, key: str) -> bytes:
+        path = existing_media_file(key)
+        if path is None:
+            raise StorageError(f"no stored file {key}")
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise StorageError(f"could not read {key}: {error}") from error
 
     def delete(self, key: str) -> None:
         path = existing_media_file(key)
@@ -60,6 +71,9 @@ class FtpsStorage:
 
     def save(self, key: str, content: bytes) -> None:
         FtpsClient(self.settings).upload(key, content)
+
+    def read(self, key: str) -> bytes:
+        return FtpsClient(self.settings).download(key)
 
     def delete(self, key: str) -> None:
         FtpsClient(self.settings).delete(key)

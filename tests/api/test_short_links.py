@@ -98,8 +98,8 @@ def test_preview_crawlers_get_open_graph_tags_and_are_not_counted(client, publis
     assert visits(code) == 0
 
 
-def test_og_image_is_the_og_image_upload_else_the_cover_else_the_template_preview(
-    client, headers, make
+def test_og_image_is_the_og_image_else_the_card_else_the_cover_else_the_template_preview(
+    client, headers, make, media_root
 ):
     template = make.template(preview_url="/static/templates/rosa.png")
     invitation = published_invitation(client, headers, template=template)
@@ -107,15 +107,25 @@ def test_og_image_is_the_og_image_upload_else_the_cover_else_the_template_previe
 
     def og_image():
         html = client.get(f"/r/{code}", headers={"User-Agent": CRAWLERS[0]}).get_data(as_text=True)
-        return meta_tags(html).get("og:image")
+        return meta_tags(html)
 
-    assert og_image() == "http://localhost/static/templates/rosa.png"
+    card = og_image()
+    assert card["og:image"].startswith("http://localhost/media/cards/")
+    assert (card["og:image:width"], card["og:image:height"]) == ("1200", "630")
+    # A card that could not be drawn: the cover, else the template's preview.
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation["id"])
+        .values(preview_card_hash=None, preview_card_key=None, preview_card_url=None)
+    )
+    db.session.commit()
+    assert og_image()["og:image"] == "http://localhost/static/templates/rosa.png"
+    assert "og:image:width" not in og_image()
     add_media(invitation["id"], 1, "cover")
-    edit_data(client, headers, invitation["id"], subtitle="bump")
-    assert og_image() == "https://cdn.example.com/uploads/cover-0.jpg"
+    assert og_image()["og:image"] == "https://cdn.example.com/uploads/cover-0.jpg"
+    assert og_image()["og:image:type"] == "image/jpeg"
     add_media(invitation["id"], 1, "og_image")
-    edit_data(client, headers, invitation["id"], subtitle="bump again")
-    assert og_image() == "https://cdn.example.com/uploads/og_image-0.jpg"
+    assert og_image()["og:image"] == "https://cdn.example.com/uploads/og_image-0.jpg"
 
 
 def test_hostile_names_are_escaped_in_the_preview(client, headers, published):
@@ -130,6 +140,7 @@ def test_hostile_names_are_escaped_in_the_preview(client, headers, published):
     assert "<script>" not in html and "<img" not in html
     tags = meta_tags(html)
     assert tags["og:title"].startswith('"><script>alert(1)</script> & Luis')
+    assert tags["og:image:alt"] == tags["og:title"]
     assert tags["og:description"] == "<img src=x onerror=alert(1)>"
 
 
