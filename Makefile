@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := app
 
-.PHONY: run test lint format migrate seed clean bench fuzz
+.PHONY: run serve test lint format migrate seed clean bench fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,16 @@ install: $(VENV)/.installed
 
 run: install migrate seed
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+# Production-like, locally: gunicorn with gunicorn.conf.py (WEB_CONCURRENCY workers,
+# GUNICORN_THREADS threads), APP_ENV=production, Prometheus multiprocess metrics. Secrets
+# left unset are made up for this run (tokens then last until the next `make serve`).
+serve: install migrate seed
+	APP_ENV=$${APP_ENV:-production} \
+	SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')} \
+	JWT_SECRET=$${JWT_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')} \
+	PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-instance/prometheus} \
+	$(BIN)/gunicorn -c gunicorn.conf.py -b $(HOST):$(PORT) 'app:create_app()'
 
 migrate: install
 	$(BIN)/flask db upgrade
