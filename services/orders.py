@@ -28,7 +28,7 @@ from models.user import User
 from services import coupons, pricing, provisioning
 from services.access import get_owned
 from services.exceptions import InvalidStateError, NotFoundError, ServiceUnavailableError
-from utils.db import escape_like, transactional
+from utils.db import escape_like, restarted_on_deadlock, transactional
 from utils.money import ZERO
 from utils.pagination import Page, paginate
 from utils.time import LIMA, lima_day_start, utcnow
@@ -73,9 +73,14 @@ def new_order_number(now: datetime | None = None) -> str:
     return f"ORD-{day}-{suffix}"
 
 
+@restarted_on_deadlock()
 @transactional
 def checkout(user: User, items: list[dict], coupon_code: str | None = None) -> Order:
-    """Turn the cart into a pending order priced by the server; a 0.00 total is paid at once."""
+    """Turn the cart into a pending order priced by the server; a 0.00 total is paid at once.
+
+    Two checkouts drawing one order number at once can make MariaDB end one as a deadlock
+    victim (their inserts cross gap locks of the unique index); that one is run again.
+    """
     cart = pricing.price_cart(items, coupon_code, user)
     if cart.coupon is not None:
         coupons.reserve_use(cart.coupon)

@@ -8,6 +8,7 @@ from contextvars import ContextVar
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from extensions import db
 
@@ -106,3 +107,28 @@ def asks_for_restart(error: Exception) -> bool:
     """True when the database ended the transaction and running it again may succeed."""
     args = getattr(getattr(error, "orig", None), "args", ())
     return bool(args) and args[0] in RESTARTABLE_MYSQL_ERRORS
+
+
+def restarted_on_deadlock(attempts: int = 3):
+    """Run a @transactional function again when MariaDB ended its transaction as a deadlock
+    victim or on a lock wait timeout (`asks_for_restart`), up to `attempts` times in all.
+
+    Put it above @transactional; inside an outer transaction it does nothing (the outer one
+    is what would have to be restarted).
+    """
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for attempt in range(1, attempts + 1):
+                try:
+                    return func(*args, **kwargs)
+                except OperationalError as error:
+                    if attempt == attempts or in_transaction() or not asks_for_restart(error):
+                        raise
+                    logger.info("Restarting %s after %s", func.__name__, error.orig)
+            raise AssertionError("unreachable")
+
+        return wrapper
+
+    return decorate
