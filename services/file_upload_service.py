@@ -16,6 +16,7 @@ from models.invitation_media import InvitationMedia
 from models.user import User
 from services import preview_cards
 from services.exceptions import (
+    AppError,
     BadGatewayError,
     NotFoundError,
     PayloadTooLargeError,
@@ -32,6 +33,7 @@ from utils.file_processing import (
     process_audio,
     process_image,
 )
+from utils.metrics import UPLOADS
 from utils.storage import get_storage
 
 MUSIC = "music"
@@ -57,6 +59,19 @@ def upload_media(
     user: User, invitation_id: int, *, media_type: str, content: bytes, caption: str | None
 ) -> InvitationMedia:
     """Check, process, store and record one upload; nothing remains if any step fails."""
+    try:
+        media = _upload(user, invitation_id, media_type, content, caption)
+    except AppError as error:
+        UPLOADS.labels(media_type, error.code).inc()
+        raise
+    except Exception:
+        UPLOADS.labels(media_type, "failed").inc()
+        raise
+    UPLOADS.labels(media_type, "stored").inc()
+    return media
+
+
+def _upload(user: User, invitation_id: int, media_type: str, content: bytes, caption):
     max_bytes = current_app.config["MAX_UPLOAD_MB"] * 1024 * 1024
     if len(content) > max_bytes:
         raise PayloadTooLargeError(

@@ -43,6 +43,15 @@ PUBLIC_PAGE_CACHE = Counter(
     ["outcome"],
 )
 RSVPS = Counter("rsvps_total", "RSVP submissions by outcome.", ["outcome"])
+UPLOADS = Counter(
+    "uploads_total",
+    "Media uploads by type and outcome (stored, or the error code that refused them).",
+    ["media_type", "outcome"],
+)
+EMAILS = Counter(
+    "emails_total", "Outgoing e-mails by outcome: sent, logged (no MAIL_SERVER), failed.",
+    ["outcome"],
+)  # fmt: skip
 
 
 def method_label(method: str) -> str:

@@ -221,3 +221,26 @@ def test_gunicorn_lines_share_the_app_format(tmp_path):
     assert lines and all(re.match(ISO_UTC + r" - \S+ - [A-Z]+ - \[", line) for line in lines), lines
     assert any(" - gunicorn.error - INFO - [-] Starting gunicorn" in line for line in lines)
     assert any(" - access - INFO - [" in line and "GET /metrics 200" in line for line in lines)
+
+
+def test_metrics_count_uploads_and_emails_by_outcome(client, headers, media_root, make):
+    import io
+
+    from tests.invitation_fixtures import paid_invitation
+    from tests.media_files import jpeg
+
+    invitation = paid_invitation(client, headers)
+    for content in (jpeg(), b"not an image at all"):
+        client.post(
+            f"/api/editor/{invitation['id']}/media",
+            data={"file": (io.BytesIO(content), "foto.jpg"), "media_type": "photo"},
+            content_type="multipart/form-data",
+            headers=headers,
+        )
+    client.post("/api/auth/forgot-password", json={"email": make.user().email})
+
+    body = client.get("/metrics").get_data(as_text=True)
+
+    assert 'uploads_total{media_type="photo",outcome="stored"}' in body
+    assert 'uploads_total{media_type="photo",outcome="unsupported_media_type"}' in body
+    assert 'emails_total{outcome="logged"}' in body
