@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.izipay_server",
     "tests.smtp_server",
     "tests.servers",
+    "tests.ftps_server",
     "tests.payment_fixtures",
 ]
 

@@ -5,6 +5,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 import trustme
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import TLS_FTPHandler
@@ -90,3 +91,21 @@ class FtpsServer:
         return sorted(
             str(path.relative_to(self.root)) for path in self.root.rglob("*") if path.is_file()
         )
+
+
+# Fixtures (registered in conftest.py's pytest_plugins): a server of the test's own, and the
+# app's storage settings pointed at it.
+@pytest.fixture
+def ftps(tmp_path):
+    """A TLS FTP server of this test's own, on a free port."""
+    root = tmp_path / "ftp"
+    root.mkdir()
+    with FtpsServer(root, tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def on_ftps(app, ftps, monkeypatch):
+    for name, value in ftps.config().items():
+        monkeypatch.setitem(app.config, name, value)
+    return ftps

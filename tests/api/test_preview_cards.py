@@ -12,7 +12,6 @@ from extensions import db
 from models.invitation import Invitation
 from services import preview_cards
 from tests.api.test_short_links import CRAWLERS, meta_tags
-from tests.ftps_server import FtpsServer
 from tests.guest_fixtures import edit_data, page, published_invitation
 from tests.invitation_fixtures import paid_invitation
 from tests.media_files import jpeg
@@ -256,21 +255,6 @@ def test_deleting_the_invitation_removes_its_card(client, headers, published, me
 
 
 # --- FTPS --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def ftps(tmp_path):
-    root = tmp_path / "ftp"
-    root.mkdir()
-    with FtpsServer(root, tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def on_ftps(app, ftps, monkeypatch):
-    for name, value in ftps.config().items():
-        monkeypatch.setitem(app.config, name, value)
-    return ftps
 
 
 def test_a_stored_file_is_read_back_whole_from_ftps_and_a_missing_one_is_refused(ftps):

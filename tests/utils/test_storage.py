@@ -12,21 +12,6 @@ from tests.media_files import jpeg
 from utils.ftp_manager import FtpsClient, FtpsError, FtpsSettings
 
 
-@pytest.fixture
-def ftps(tmp_path):
-    root = tmp_path / "ftp"
-    root.mkdir()
-    with FtpsServer(root, tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def on_ftps(app, ftps, monkeypatch):
-    for name, value in ftps.config().items():
-        monkeypatch.setitem(app.config, name, value)
-    return ftps
-
-
 def client_for(server: FtpsServer, **changes) -> FtpsClient:
     settings = FtpsSettings.from_config({**server.config(), **changes})
     return FtpsClient(settings, retries=2)
