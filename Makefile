@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := app
 
-.PHONY: run serve test lint format migrate seed clean bench fuzz
+.PHONY: run serve worker beat test lint format migrate seed clean bench fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,17 @@ serve: install migrate seed
 	JWT_SECRET=$${JWT_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')} \
 	PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-instance/prometheus} \
 	$(BIN)/gunicorn -c gunicorn.conf.py -b $(HOST):$(PORT) 'app:create_app()'
+
+# Background jobs (README, "Background jobs"): needs CELERY_BROKER_URL or REDIS_URL.
+# One process, a pool of CELERY_CONCURRENCY threads (the jobs wait on mail/file servers).
+worker: install
+	$(BIN)/celery -A make_celery worker --pool threads \
+		--concurrency $${CELERY_CONCURRENCY:-4} --loglevel $${LOG_LEVEL:-INFO}
+
+# The periodic jobs (tasks.BEAT_SCHEDULE). Run exactly one beat per deployment.
+beat: install
+	$(BIN)/celery -A make_celery beat --schedule instance/celerybeat-schedule \
+		--loglevel $${LOG_LEVEL:-INFO}
 
 migrate: install
 	$(BIN)/flask db upgrade

@@ -33,6 +33,7 @@ from api.security import register_jwt_handlers
 from config import CONFIGS, engine_options
 from extensions import api, cors, db, jwt, ma, migrate
 from utils.db import enable_sqlite_foreign_keys
+from utils.jobs import init_celery
 from utils.logging_config import configure_logging
 from utils.metrics import register_metrics_endpoint
 from utils.page_cache import init_page_cache
@@ -108,6 +109,7 @@ def register_extensions(app: Flask) -> None:
     register_jwt_handlers(jwt)
     init_redis(app)
     init_page_cache(app)
+    init_celery(app)
     cors.init_app(
         app,
         resources={r"/*": {"origins": app.config["CORS_ORIGINS"]}},

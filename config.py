@@ -174,6 +174,17 @@ class Config:
     MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
     MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "no-reply@invitaciones.local")
 
+    # Background jobs on Celery (README, "Background jobs"): this broker, Redis's by default;
+    # with none, every job runs inline in the process that asked for it (`make run`).
+    CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
+    JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 6)
+    # The first retry waits this long, each next one twice as long (at most an hour).
+    JOB_RETRY_BACKOFF_SECONDS = env_int("JOB_RETRY_BACKOFF_SECONDS", 30)
+    # An owner gets at most one e-mail of new RSVP answers per invitation per this many seconds.
+    RSVP_NOTICE_SECONDS = env_int("RSVP_NOTICE_SECONDS", 300)
+    # The port a worker serves its /metrics on (0: none).
+    WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
     LOG_FORMAT = env_str("LOG_FORMAT", "text")
 
@@ -211,6 +222,7 @@ class TestingConfig(Config):
     IZIPAY_USERNAME = IZIPAY_PASSWORD = IZIPAY_PUBLIC_KEY = IZIPAY_HMAC_KEY = None
     FTP_HOST = None
     MAIL_SERVER = None
+    CELERY_BROKER_URL = None
 
 
 class ProductionConfig(Config):

@@ -5,6 +5,7 @@ from models.auth_token import PasswordResetToken, RevokedToken
 from models.claim import Claim
 from models.claim_sequence import ClaimSequence
 from models.coupon import Coupon, CouponUsage, coupon_plans
+from models.email_delivery import EmailDelivery
 from models.idempotency_key import IdempotencyKey
 from models.invitation import Invitation
 from models.invitation_data import InvitationData
@@ -16,6 +17,7 @@ from models.invitation_url import InvitationUrl
 from models.order import Order, OrderEvent, OrderItem
 from models.payment_transaction import PaymentTransaction
 from models.plan import Plan
+from models.rsvp_notice import RsvpNotice
 from models.template import Template
 from models.testimonial import Testimonial
 from models.user import User
@@ -26,6 +28,7 @@ __all__ = [
     "ClaimSequence",
     "Coupon",
     "CouponUsage",
+    "EmailDelivery",
     "IdempotencyKey",
     "Invitation",
     "InvitationData",
@@ -40,6 +43,7 @@ __all__ = [
     "PasswordResetToken",
     "PaymentTransaction",
     "Plan",
+    "RsvpNotice",
     "RevokedToken",
     "Template",
     "Testimonial",

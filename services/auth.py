@@ -22,7 +22,7 @@ from services.exceptions import (
     ValidationError,
 )
 from utils import login_throttle
-from utils.db import after_commit, transactional
+from utils.db import transactional
 from utils.emails import normalize_email
 from utils.passwords import check_password, hash_password
 from utils.time import utcnow
@@ -154,18 +154,14 @@ def forgot_password(email: str) -> None:
         )
     )
     link = f"{current_app.config['FRONTEND_URL']}/reset-password?token={raw_token}"
-    recipient, first_name = user.email, user.first_name
-
-    def send_reset_mail() -> None:
-        mailer.send_mail(
-            recipient,
-            "Restablece tu contraseña",
-            f"Hola {first_name},\n\nPara elegir una nueva contraseña abre este enlace "
-            f"(válido por 1 hora):\n{link}\n\nSi no lo pediste, ignora este mensaje.",
-        )
-
     # Only a stored token may be mailed: a rolled-back request sends nothing.
-    after_commit(send_reset_mail)
+    mailer.queue_mail(
+        f"password-reset:{_hash_token(raw_token)[:32]}",
+        user.email,
+        "Restablece tu contraseña",
+        f"Hola {user.first_name},\n\nPara elegir una nueva contraseña abre este enlace "
+        f"(válido por 1 hora):\n{link}\n\nSi no lo pediste, ignora este mensaje.",
+    )
 
 
 @transactional

@@ -30,9 +30,9 @@ from models.order import Order
 from models.user import User
 from services import audit
 from services.exceptions import InvalidStateError, NotFoundError, ValidationError
-from services.mailer import send_mail
+from services.mailer import queue_mail
 from utils.business_days import add_business_days, business_days_between
-from utils.db import after_commit, asks_for_restart, transactional
+from utils.db import asks_for_restart, transactional
 from utils.emails import normalize_email
 from utils.money import format_money
 from utils.pagination import Page, paginate
@@ -114,7 +114,7 @@ def _file_claim(data: dict, user: User | None) -> Claim:
     )
     db.session.add(claim)
     db.session.flush()
-    after_commit(_filing_copy(claim, filed_on, order.order_number if order else None))
+    _filing_copy(claim, filed_on, order.order_number if order else None)
     return claim
 
 
@@ -233,7 +233,7 @@ def admin_respond_claim(admin: User, claim_id: int, response: str) -> Claim:
     before = audit.snapshot(claim)
     _change(claim, status=STATUS_ANSWERED, response=response, responded_at=utcnow())
     audit.record(admin, "respond", claim, before=before)
-    after_commit(_answer_mail(claim))
+    _answer_mail(claim)
     return claim
 
 
@@ -258,8 +258,8 @@ def _change(claim: Claim, **values) -> None:
 ITEM_TYPE_NAMES = {"producto": "Producto", "servicio": "Servicio"}
 
 
-def _filing_copy(claim: Claim, filed_on: date, order_number: str | None):
-    """The copy of the filing the law requires the consumer to receive."""
+def _filing_copy(claim: Claim, filed_on: date, order_number: str | None) -> None:
+    """Mail the consumer the copy of the filing the law requires, once it has committed."""
     kind = claim.claim_type
     lines = [
         f"Hola, {claim.full_name}:",
@@ -297,10 +297,15 @@ def _filing_copy(claim: Claim, filed_on: date, order_number: str | None):
         "",
         "Puedes consultar su estado con el código y este correo.",
     ]
-    return _mail(claim.email, f"Libro de Reclamaciones: {kind} {claim.code}", "\n".join(lines))
+    queue_mail(
+        f"claim-filed:{claim.code}",
+        claim.email,
+        f"Libro de Reclamaciones: {kind} {claim.code}",
+        "\n".join(lines),
+    )
 
 
-def _answer_mail(claim: Claim):
+def _answer_mail(claim: Claim) -> None:
     kind = claim.claim_type
     body = "\n".join(
         [
@@ -311,13 +316,6 @@ def _answer_mail(claim: Claim):
             claim.response,
         ]
     )
-    return _mail(claim.email, f"Respuesta a tu {kind} {claim.code}", body)
-
-
-def _mail(to: str, subject: str, body: str):
-    # Built from values read now: after the commit the claim's attributes are expired.
-    def send() -> None:
-        send_mail(to, subject, body)
-
-    send.__name__ = "claim_mail"
-    return send
+    queue_mail(
+        f"claim-answer:{claim.code}", claim.email, f"Respuesta a tu {kind} {claim.code}", body
+    )

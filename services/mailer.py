@@ -1,14 +1,66 @@
-"""Outgoing e-mail: SMTP when MAIL_SERVER is set, otherwise written to the log."""
+"""Outgoing e-mail: SMTP when MAIL_SERVER is set, otherwise written to the log.
+
+Services call `queue_mail` inside their transaction; the `send_email` job delivers it once
+the transaction has committed, on a worker (or inline without a broker), retried while the
+mail server is unreachable, and at most once per key.
+"""
 
 import logging
 import smtplib
+from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
+from extensions import db
+from models.email_delivery import EmailDelivery
+from utils.db import transactional
+from utils.jobs import enqueue
 from utils.metrics import EMAILS
+from utils.time import utcnow
 
 logger = logging.getLogger(__name__)
+
+
+DELIVERIES_KEPT = timedelta(days=30)
+
+
+def queue_mail(key: str, to: str, subject: str, body: str) -> None:
+    """Inside a transaction: e-mail `to` once it has committed; nothing if it rolls back.
+
+    `key` names what the mail is about (`order-paid:42`): one key is mailed once, however
+    often its job runs.
+    """
+    enqueue("send_email", key, to, subject, body)
+
+
+def deliver(key: str, to: str, subject: str, body: str) -> None:
+    """The `send_email` job: send the mail unless one with this key already went."""
+    if db.session.get(EmailDelivery, key) is not None:
+        logger.info("E-mail %s was already sent; not again", key)
+        return
+    db.session.rollback()  # no transaction held open while talking to the mail server
+    send_mail(to, subject, body)
+    try:
+        _record_delivery(key)
+    except IntegrityError:
+        logger.info("E-mail %s was sent twice at once (a duplicated job)", key)
+
+
+@transactional
+def _record_delivery(key: str) -> None:
+    db.session.add(EmailDelivery(key=key))
+
+
+@transactional
+def purge_deliveries() -> int:
+    """Forget deliveries older than 30 days (no job is retried that late)."""
+    result = db.session.execute(
+        delete(EmailDelivery).where(EmailDelivery.sent_at < utcnow() - DELIVERIES_KEPT)
+    )
+    return result.rowcount
 
 
 def send_mail(to: str, subject: str, body: str) -> None:

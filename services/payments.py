@@ -43,7 +43,7 @@ from services.izipay import (
     verify_browser_signature,
     verify_ipn_signature,
 )
-from utils.db import after_commit, lock_one, transactional
+from utils.db import lock_one, transactional
 from utils.metrics import PAYMENT_NOTIFICATIONS
 from utils.money import format_money, to_cents
 from utils.time import utcnow
@@ -211,7 +211,7 @@ def _record_and_apply(
         orders.mark_order_paid(order, reason=f"izipay {source} {answer.transaction_uuid}")
         transaction.processed = True
         # A mail failure must not undo a recorded payment; a rollback must not send one.
-        after_commit(_payment_confirmation(order.id))
+        _payment_confirmation(order)
         return NotificationResult(OUTCOME_PAID, order, transaction)
 
     # Refused, abandoned or still running: the buyer may retry; a paid order never goes back.
@@ -312,21 +312,17 @@ def _problem_with(answer: PaymentAnswer, order: Order, *, our_mode: str | None) 
     return None
 
 
-def _payment_confirmation(order_id: int):
-    """The buyer's confirmation mail, to send once the payment is committed (after_commit)."""
-
-    def send_payment_confirmation() -> None:
-        order = db.session.get(Order, order_id)
-        user = db.session.get(User, order.user_id)
-        mailer.send_mail(
-            user.email,
-            f"Pago confirmado - {order.order_number}",
-            f"Hola {user.first_name},\n\nRecibimos tu pago de S/ {format_money(order.total)} "
-            f"por el pedido {order.order_number}. Ya puedes editar tus invitaciones en "
-            f"{current_app.config['FRONTEND_URL']}/mis-invitaciones.\n\n¡Gracias!",
-        )
-
-    return send_payment_confirmation
+def _payment_confirmation(order: Order) -> None:
+    """Mail the buyer their confirmation once the payment has committed."""
+    user = db.session.get(User, order.user_id)
+    mailer.queue_mail(
+        f"order-paid:{order.id}",
+        user.email,
+        f"Pago confirmado - {order.order_number}",
+        f"Hola {user.first_name},\n\nRecibimos tu pago de S/ {format_money(order.total)} "
+        f"por el pedido {order.order_number}. Ya puedes editar tus invitaciones en "
+        f"{current_app.config['FRONTEND_URL']}/mis-invitaciones.\n\n¡Gracias!",
+    )
 
 
 # --- refunds -----------------------------------------------------------------------------------

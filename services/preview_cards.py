@@ -24,6 +24,7 @@ from models.invitation_data import HEX_COLOR
 from models.invitation_media import InvitationMedia
 from utils.card_drawing import CARD_SIZE, draw_card
 from utils.db import after_commit, transactional
+from utils.jobs import enqueue
 from utils.spanish_dates import long_date
 from utils.storage import get_storage
 from utils.time import LIMA
@@ -92,8 +93,9 @@ def _chosen(invitation: Invitation, field: str, kinds: tuple[str, ...]) -> Invit
 
 
 def refresh_after_commit(invitation_id: int) -> None:
-    """Inside a service's transaction: refresh the card once that transaction has committed."""
-    after_commit(lambda: refresh_preview_card(invitation_id))
+    """Inside a service's transaction: refresh the card (a background job) once that
+    transaction has committed."""
+    enqueue("refresh_preview_card", invitation_id)
 
 
 def refresh_preview_card(invitation_id: int) -> None:
@@ -110,15 +112,18 @@ def refresh_preview_card(invitation_id: int) -> None:
         return
     storage = get_storage()
     key = card_key(invitation_id, content.digest)
+    # A storage that cannot be reached raises (the job is retried later); a photo that
+    # cannot be drawn would fail every time, so that is logged and the card left as it is.
+    photo = storage.read(content.photo.storage_key) if content.photo is not None else None
+    db.session.rollback()  # no transaction held open while drawing
     try:
-        photo = storage.read(content.photo.storage_key) if content.photo is not None else None
         card = draw_card(
             names=content.names, date_text=content.date_text, photo=photo, colors=content.colors
         )
-        storage.save(key, card)
     except Exception:
         logger.exception("Could not draw the preview card of invitation %s", invitation_id)
         return
+    storage.save(key, card)
     try:
         recorded = _record(invitation_id, content.digest, key, storage.url(key))
     except Exception:

@@ -29,12 +29,10 @@ from models.invitation_response_change import (
     InvitationResponseChange,
 )
 from models.invitation_url import KIND_GUEST, InvitationUrl
-from models.user import User
-from services import public_cache
+from services import public_cache, rsvp_notices
 from services.exceptions import ConflictError, ValidationError
-from services.mailer import send_mail
 from services.public_pages import load_link, max_party_size, rsvp_state
-from utils.db import after_commit, asks_for_restart, transactional
+from utils.db import asks_for_restart, transactional
 from utils.metrics import RSVPS
 from utils.phones import PHONE_RULE, normalize_phone
 
@@ -194,29 +192,4 @@ def _record(
         )
     )
     if invitation.data is not None and invitation.data.rsvp_notify_owner:
-        owner_email = db.session.scalar(select(User.email).where(User.id == invitation.user_id))
-        after_commit(_owner_notice(owner_email, invitation.title, change, response, previous))
-
-
-def _owner_notice(to: str, title: str, change: str, response: InvitationResponse, previous):
-    name = response.guest_name
-    coming = (
-        f"confirmó asistencia ({response.number_of_guests} "
-        f"{'persona' if response.number_of_guests == 1 else 'personas'})"
-        if response.status != STATUS_DECLINED
-        else "no podrá asistir"
-    )
-    verb = "Nueva respuesta" if change == CHANGE_CREATED else "Respuesta cambiada"
-    lines = [f"{name} {coming}."]
-    if previous is not None:
-        lines.append(f"Antes: {previous[0]}, {previous[1]} persona(s).")
-    if response.message:
-        lines.append(f"Mensaje: {response.message}")
-    body = "\n".join([*lines, "", f"Invitación: {title}"])
-    subject = f"{verb}: {name}"
-
-    def send() -> None:
-        send_mail(to, subject, body)
-
-    send.__name__ = "rsvp_owner_notice"
-    return send
+        rsvp_notices.notify_owner_later(invitation.id)

@@ -17,6 +17,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_METHOD = "other"
@@ -52,6 +53,11 @@ EMAILS = Counter(
     "emails_total", "Outgoing e-mails by outcome: sent, logged (no MAIL_SERVER), failed.",
     ["outcome"],
 )  # fmt: skip
+JOBS = Counter(
+    "jobs_total",
+    "Background jobs by name and outcome: succeeded, retried, failed, ran_inline (broker down).",
+    ["job", "outcome"],
+)
 
 
 def method_label(method: str) -> str:
@@ -74,3 +80,18 @@ def _metrics() -> Response:
         multiprocess.MultiProcessCollector(registry)
         return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
     return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+class QueueDepthCollector:
+    """`jobs_queue_depth`: jobs waiting for a worker, asked of the broker at each scrape
+    (absent when the broker cannot be reached, or jobs run inline)."""
+
+    def __init__(self, depth):
+        self._depth = depth
+
+    def collect(self):
+        gauge = GaugeMetricFamily("jobs_queue_depth", "Background jobs waiting for a worker.")
+        depth = self._depth()
+        if depth is not None:
+            gauge.add_metric([], depth)
+        yield gauge

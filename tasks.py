@@ -1,0 +1,57 @@
+"""The background jobs (utils/jobs.py) and Celery beat's schedule of the periodic ones.
+
+Each job is a thin entry point, like a view: it calls one service, which owns the rules
+and the transaction. Every job is safe to run twice: mails are sent once per key, a card
+is drawn only when what it shows changed, the periodic ones act on what is due.
+"""
+
+from celery.schedules import crontab
+
+from services import idempotency, mailer, orders, payments, preview_cards, rsvp_notices, tokens
+from utils.jobs import job
+
+
+@job("send_email")
+def send_email(key: str, to: str, subject: str, body: str) -> None:
+    mailer.deliver(key, to, subject, body)
+
+
+@job("send_rsvp_notice")
+def send_rsvp_notice(invitation_id: int) -> int:
+    return rsvp_notices.send_rsvp_notice(invitation_id)
+
+
+@job("refresh_preview_card")
+def refresh_preview_card(invitation_id: int) -> None:
+    preview_cards.refresh_preview_card(invitation_id)
+
+
+@job("expire_orders")
+def expire_orders() -> int:
+    return orders.expire_due_orders()
+
+
+@job("reconcile_refunds")
+def reconcile_refunds() -> dict[str, int]:
+    return payments.reconcile_stale_refunds()
+
+
+@job("purge_expired_records")
+def purge_expired_records() -> dict[str, int]:
+    return {
+        "revoked_tokens": tokens.purge_expired_revocations(),
+        "idempotency_keys": idempotency.purge_expired(),
+        "email_deliveries": mailer.purge_deliveries(),
+    }
+
+
+# Lima times (the Celery app's timezone). deploy/crontab runs the same work for hosts without
+# beat: run one or the other, and one beat per deployment.
+BEAT_SCHEDULE = {
+    "expire-orders": {"task": "expire_orders", "schedule": 300.0},
+    "reconcile-refunds": {"task": "reconcile_refunds", "schedule": 600.0},
+    "purge-expired-records": {
+        "task": "purge_expired_records",
+        "schedule": crontab(hour=4, minute=17),
+    },
+}
