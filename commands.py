@@ -1,14 +1,17 @@
 """Operator and developer commands: `flask orders expire`, `flask orders reconcile-refunds`,
-`flask tokens purge`, `flask izipay simulate-ipn`."""
+`flask tokens purge`, `flask idempotency purge`, `flask mail purge-deliveries`, `flask media
+sweep-orphans`, `flask izipay simulate-ipn`, `flask backup create|restore`."""
 
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import click
 import requests
 from flask import Flask
 from flask.cli import AppGroup
 
-from services import idempotency, orders, payments, tokens
+from services import backups, idempotency, mailer, orders, orphan_files, payments, tokens
 from services.exceptions import AppError
 from utils.media import local_app_url
 
@@ -16,6 +19,9 @@ orders_cli = AppGroup("orders", help="Order maintenance.")
 tokens_cli = AppGroup("tokens", help="JWT blocklist upkeep.")
 izipay_cli = AppGroup("izipay", help="Izipay developer tools.")
 idempotency_cli = AppGroup("idempotency", help="Idempotency-Key upkeep.")
+media_cli = AppGroup("media", help="Stored media upkeep.")
+mail_cli = AppGroup("mail", help="E-mail upkeep.")
+backup_cli = AppGroup("backup", help="Backups of the database and the media, and their restore.")
 
 
 @orders_cli.command("expire")
@@ -37,6 +43,23 @@ def purge_idempotency_keys_command():
     """Delete Idempotency-Key records older than their 24 hours."""
     removed = idempotency.purge_expired()
     click.echo(f"Removed {removed} expired idempotency keys.")
+
+
+@media_cli.command("sweep-orphans")
+@click.option("--dry-run", is_flag=True, help="Count the orphans; delete nothing.")
+def sweep_orphans_command(dry_run: bool):
+    """Delete stored uploads and cards older than a day that no row points at."""
+    counts = orphan_files.sweep_orphan_files(dry_run=dry_run)
+    click.echo(
+        "Orphan files: {checked} checked, {orphaned} orphaned, {deleted} deleted.".format(**counts)
+    )
+
+
+@mail_cli.command("purge-deliveries")
+def purge_deliveries_command():
+    """Forget e-mail delivery records older than 30 days."""
+    removed = mailer.purge_deliveries()
+    click.echo(f"Removed {removed} delivery records.")
 
 
 @izipay_cli.command("simulate-ipn")
@@ -133,6 +156,46 @@ def reconcile_refunds_command(older_than_minutes: int):
         raise SystemExit(1)
 
 
+@backup_cli.command("create")
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--no-media", is_flag=True, help="Leave the media files out (database only).")
+def create_backup_command(destination: Path, no_media: bool):
+    """Write one archive of the database (one consistent snapshot) and the media to DESTINATION.
+
+    The archive is DESTINATION/invitaciones-backup-<UTC time>.tar.gz, readable by its owner only.
+    """
+    started = time.monotonic()
+    try:
+        result = backups.create_backup(destination, include_media=not no_media)
+    except (AppError, backups.BackupError) as error:
+        raise click.ClickException(error.message) from error
+    for key in result.media_skipped:
+        click.echo(f"Skipped {key}: deleted while the backup ran.", err=True)
+    click.echo(
+        f"Backup written: {result.path} ({result.rows} rows in {result.tables} tables, "
+        f"{result.media_files} media files; {result.size_bytes / 1_048_576:.1f} MB in "
+        f"{time.monotonic() - started:.1f} s)."
+    )
+
+
+@backup_cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-media", is_flag=True, help="Restore the database only.")
+def restore_backup_command(archive: Path, no_media: bool):
+    """Restore ARCHIVE into this app's database, which must be empty and migrated to the
+    archive's revision (`flask db upgrade` first), and its media into the storage."""
+    try:
+        result = backups.restore_backup(archive, include_media=not no_media)
+    except (AppError, backups.BackupError) as error:
+        raise click.ClickException(error.message) from error
+    click.echo(
+        f"Restored {result.rows} rows in {result.tables} tables and {result.media_files} media "
+        f"files from {archive} (revision {result.revision})."
+    )
+
+
 def register_commands(app: Flask) -> None:
-    for group in (orders_cli, tokens_cli, idempotency_cli, izipay_cli):
+    for group in (
+        orders_cli, tokens_cli, idempotency_cli, mail_cli, media_cli, izipay_cli, backup_cli,
+    ):  # fmt: skip
         app.cli.add_command(group)

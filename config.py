@@ -25,6 +25,7 @@ SECRET_SETTINGS = {
     "IZIPAY_HMAC_KEY": "IZIPAY_HMAC_KEY",
     "MAIL_PASSWORD": "MAIL_PASSWORD",
     "FTP_PASSWORD": "FTP_PASSWORD",
+    "METRICS_TOKEN": "METRICS_TOKEN",
 }
 REQUIRED_SECRETS = ("SECRET_KEY", "JWT_SECRET_KEY")
 PLACEHOLDER_SECRETS = frozenset(
@@ -187,6 +188,9 @@ class Config:
 
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
     LOG_FORMAT = env_str("LOG_FORMAT", "text")
+    # When set, GET /metrics answers only `Authorization: Bearer <it>` (README, "Operations");
+    # unset, it is open to whoever reaches it, as behind the deploy kit's nginx (internal only).
+    METRICS_TOKEN = env_str("METRICS_TOKEN")
 
     API_TITLE = "Invitaciones Web API"
     API_VERSION = "1.0.0"

@@ -31,4 +31,4 @@ def serve_worker_metrics(**_):
     port = flask_app.config["WORKER_METRICS_PORT"]
     if port:
         REGISTRY.register(QueueDepthCollector(lambda: queue_depth(celery_app)))
-        start_http_server(port)
+        start_http_server(port, addr="127.0.0.1")  # for a local Prometheus or agent

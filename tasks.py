@@ -7,7 +7,16 @@ is drawn only when what it shows changed, the periodic ones act on what is due.
 
 from celery.schedules import crontab
 
-from services import idempotency, mailer, orders, payments, preview_cards, rsvp_notices, tokens
+from services import (
+    idempotency,
+    mailer,
+    orders,
+    orphan_files,
+    payments,
+    preview_cards,
+    rsvp_notices,
+    tokens,
+)
 from utils.jobs import job
 
 
@@ -45,6 +54,11 @@ def purge_expired_records() -> dict[str, int]:
     }
 
 
+@job("sweep_orphan_files")
+def sweep_orphan_files() -> dict[str, int]:
+    return orphan_files.sweep_orphan_files()
+
+
 # Lima times (the Celery app's timezone). deploy/crontab runs the same work for hosts without
 # beat: run one or the other, and one beat per deployment.
 BEAT_SCHEDULE = {
@@ -54,4 +68,5 @@ BEAT_SCHEDULE = {
         "task": "purge_expired_records",
         "schedule": crontab(hour=4, minute=17),
     },
+    "sweep-orphan-files": {"task": "sweep_orphan_files", "schedule": crontab(hour=4, minute=47)},
 }

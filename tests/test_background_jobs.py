@@ -251,3 +251,12 @@ def test_a_broker_that_is_down_runs_the_job_inline_instead_of_losing_it(new_app,
     assert subjects(smtp_server) == ["Inline"]
     assert inline._value.get() == before + 1
     assert time.monotonic() - started < 10
+
+
+def test_metrics_report_the_jobs_waiting_in_the_queue(worker_app, redis_prefix):
+    app = worker_app()
+    with app.app_context():
+        for number in range(3):  # no worker is running: they wait
+            transactional(lambda n=number: mailer.queue_mail(f"q:{n}", "a@example.com", "-", "-"))()
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    assert "jobs_queue_depth 3.0" in text

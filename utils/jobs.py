@@ -98,6 +98,8 @@ def init_celery(app: Flask) -> Celery:
     for name, func, options in _declared:
         celery.task(name=name, **options)(func)
     app.extensions["celery"] = celery
+    if not celery.conf.task_always_eager:
+        app.extensions["job_queue_depth"] = lambda: queue_depth(celery)
     return celery
 
 

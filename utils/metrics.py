@@ -1,14 +1,17 @@
 """Prometheus metrics at /metrics: latency and errors per endpoint, payment outcomes.
 
 Under gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR to an empty
-folder so /metrics adds up every worker's numbers. Label values come from a
+folder so /metrics adds up every worker's numbers. With METRICS_TOKEN set, only a request
+carrying `Authorization: Bearer <METRICS_TOKEN>` reads them. Label values come from a
 closed set (README, Operations): a method outside HTTP's usual ones is "other"
 and a path no route matches is "<unmatched>", so a client cannot add series.
 """
 
+import hmac
 import os
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request
+from flask_smorest import abort
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -75,11 +78,36 @@ def register_metrics_endpoint(app: Flask) -> None:
 
 
 def _metrics() -> Response:
+    _require_metrics_token()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        text = generate_latest(registry)
+    else:
+        text = generate_latest()
+    # Asked of the broker now, not kept per process: every web process reports the same queue.
+    depth = current_app.extensions.get("job_queue_depth")
+    if depth is not None:
+        queue = CollectorRegistry()
+        queue.register(QueueDepthCollector(depth))
+        text += generate_latest(queue)
+    return Response(text, mimetype=CONTENT_TYPE_LATEST)
+
+
+def _require_metrics_token() -> None:
+    """401 unless the request carries the bearer METRICS_TOKEN; nothing to check when unset."""
+    token = current_app.config.get("METRICS_TOKEN")
+    if not token:
+        return
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
+        abort(
+            401,
+            message="The metrics need `Authorization: Bearer <METRICS_TOKEN>`.",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
 
 
 class QueueDepthCollector:
