@@ -59,13 +59,19 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Every benchmark, then bench/RESULTS.md from the figures they recorded (bench/results.py);
+# BENCH_QUICK=1 checks the chain in a few minutes (its figures mean nothing). A benchmark that
+# fails does not stop the others: RESULTS.md names it and make fails at the end.
 bench: install
-	$(BIN)/python -m bench.login_latency
-	$(BIN)/python -m bench.api_latency
-	$(BIN)/python -m bench.http_overhead
-	$(BIN)/python -m bench.image_pipeline
-	$(BIN)/python -m bench.guest_page
-	$(BIN)/python -m bench.admin_stats
+	@results="$${BENCH_RESULTS_DIR:-instance/bench-results}"; rm -rf "$$results"; \
+	failed=""; started=$$(date +%s); \
+	for name in login_latency api_latency http_overhead image_pipeline guest_page admin_stats; do \
+		echo "== bench.$$name"; \
+		BENCH_RESULTS_DIR="$$results" $(BIN)/python -m bench.$$name || failed="$$failed $$name"; \
+	done; \
+	BENCH_RESULTS_DIR="$$results" $(BIN)/python -m bench.results "make bench" || failed="$$failed report"; \
+	echo "make bench: $$(( $$(date +%s) - started )) s"; \
+	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed" >&2; exit 1; fi
 
 # Contract fuzzing with 25 examples per operation (the suite runs 3); FUZZ_SEED=... another seed.
 fuzz: install

@@ -10,6 +10,9 @@ measured back to back in each round (the median of the rounds is reported).
 The app runs as in production (APP_ENV=production, access lines written,
 Prometheus multiprocess directory set, rate limits on with memory storage);
 RATELIMIT_DEFAULT is raised so that wrk is counted but never answered 429.
+
+Recorded for bench/RESULTS.md: per endpoint the app's req/s against the bare app's in the same
+round, the median ratio and its range, and the app's p50. BENCH_QUICK=1: 1 round of 1 s.
 """
 
 import os
@@ -30,8 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+from bench.results import Results, setting  # noqa: E402
+
+SECONDS = setting("BENCH_SECONDS", 5, 1)
+ROUNDS = setting("BENCH_ROUNDS", 3, 1)
 CONNECTIONS = 8
 WORKERS = 4
 EXTRA_TEMPLATES = 40
@@ -107,12 +112,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(target: str, log_path: Path) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(
+    target: str, log_path: Path, *, workers: int = WORKERS, env: dict | None = None
+) -> tuple[subprocess.Popen, int]:
+    """gunicorn with the repository's config on a free port (`env`: variables of its own)."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py")]
-    command += ["-w", str(WORKERS), "-k", "sync", "-b", f"127.0.0.1:{port}", target]
+    command += ["-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}", target]
     log = open(log_path, "ab")  # noqa: SIM115 - the server writes to it until stopped
-    server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
+    environment = {**os.environ, **env} if env else None
+    server = subprocess.Popen(  # noqa: S603
+        command, cwd=ROOT, stdout=log, stderr=log, env=environment
+    )
     return server, port
 
 
@@ -141,11 +152,19 @@ def stop(server: subprocess.Popen) -> None:
 
 
 def wrk(
-    url: str, seconds: int, headers=None, *, connections=CONNECTIONS, script=None, args=()
+    url: str,
+    seconds: int,
+    headers=None,
+    *,
+    connections=CONNECTIONS,
+    script=None,
+    args=(),
+    threads: int = 2,
 ) -> dict:
     """Requests per second, p50 and p99 in ms, and non-2xx answers of one wrk run (with
     `script`, a Lua file; its own output lines are returned as `output`)."""
-    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s"]
+    command.append("--latency")
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     if script is not None:
@@ -265,6 +284,49 @@ def report(results, access_lines: int) -> None:
             f"  {p50:>6.2f}ms{verdict}"
         )
     print(f"(range of ratios per endpoint: {format_ranges(results)}; {access_lines} access lines)")
+    record(results, access_lines)
+
+
+def record(results, access_lines: int) -> None:
+    """The figures of `report` for bench/RESULTS.md."""
+    recorded = Results("http_overhead", "HTTP overhead: the app against bare Flask (gunicorn)")
+    recorded.settings = {
+        "gunicorn": f"{WORKERS} sync workers per app",
+        "wrk": f"-t2 -c{CONNECTIONS}",
+        "rounds": f"{ROUNDS} of {SECONDS} s",
+        "database": "SQLite",
+        "CPUs": f"{os.cpu_count()}, shared with wrk",
+    }
+    for label, runs in results.items():
+        ratios = [mine["rps"] / bare["rps"] for mine, bare in runs]
+        target = TARGETS.get(label)
+        recorded.add(
+            f"{label}, throughput",
+            statistics.median(mine["rps"] for mine, _bare in runs),
+            "req/s",
+            baseline="bare Flask, one SELECT by primary key",
+            baseline_value=statistics.median(bare["rps"] for _mine, bare in runs),
+            ratio=statistics.median(ratios),
+            ratio_low=min(ratios),
+            ratio_high=max(ratios),
+            target=(">=", target) if target else None,
+            note="ratio: median of the rounds' ratios",
+        )
+        recorded.add(
+            f"{label}, p50",
+            statistics.median(mine["p50_ms"] for mine, _bare in runs),
+            "ms",
+            baseline="bare Flask p50",
+            baseline_value=statistics.median(bare["p50_ms"] for _mine, bare in runs),
+        )
+        refused = sum(mine["non_2xx"] for mine, _bare in runs)
+        if refused:
+            recorded.note(f"{label}: {refused} non-2xx answers during the runs.")
+    recorded.note(
+        f"Each round measures the bare app and then the endpoint, back to back; {access_lines} "
+        "access lines were written by the app. wrk shares the CPUs with the servers."
+    )
+    recorded.save()
 
 
 def format_ranges(results) -> str:

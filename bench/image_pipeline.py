@@ -11,11 +11,12 @@ so that peak memory is its own:
 - bomb: refusing a 30000x30000 PNG of about 110 KB.
 
 Reported: the median of ROUNDS runs of each and the peak RSS of each subprocess.
-Targets: pipeline <= 0.35x plain, peak RSS < 150 MB, bomb < 50 ms.
+Targets: pipeline <= 0.35x plain, peak RSS < 150 MB, bomb < 50 ms. Recorded for
+bench/RESULTS.md with the range of the runs, the pipeline against plain Pillow.
+BENCH_QUICK=1: 1 run of each.
 """
 
 import io
-import os
 import statistics
 import subprocess
 import sys
@@ -26,7 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
+from bench.results import Results, setting  # noqa: E402
+
+ROUNDS = setting("BENCH_ROUNDS", 7, 1)
 WIDTH, HEIGHT = 4000, 3000
 TARGET_RATIO = 0.35
 TARGET_RSS_MB = 150
@@ -134,10 +137,11 @@ def main() -> None:
         path = str(Path(folder) / "camera.jpg")
         Path(path).write_bytes(data)
         print(f"input: {WIDTH}x{HEIGHT} JPEG, {len(data) / 1e6:.1f} MB, {ROUNDS} rounds")
-        results = {}
+        results, ranges = {}, {}
         for kind in ("plain", "pipeline", "bomb"):
             times = [measure(kind, path) for _ in range(ROUNDS)]
             results[kind] = (statistics.median(times), peak_rss_mb(kind, path))
+            ranges[kind] = (min(times) * 1000, max(times) * 1000)
     plain, pipeline, bomb = results["plain"], results["pipeline"], results["bomb"]
     ratio = pipeline[0] / plain[0]
     print(f"plain Pillow: {plain[0] * 1000:.0f} ms median, peak RSS {plain[1]:.0f} MB")
@@ -146,6 +150,45 @@ def main() -> None:
     print(f"bomb refused: {bomb[0] * 1000:.1f} ms median, peak RSS {bomb[1]:.0f} MB")
     ok = ratio <= TARGET_RATIO and pipeline[1] < TARGET_RSS_MB and bomb[0] * 1000 < TARGET_BOMB_MS
     print("targets met" if ok else "TARGETS MISSED")
+
+    recorded = Results("image_pipeline", "Upload image pipeline against plain Pillow")
+    recorded.settings = {
+        "input": f"{WIDTH}x{HEIGHT} camera-like JPEG, {len(data) / 1e6:.1f} MB",
+        "runs": f"{ROUNDS} of each, each in its own process",
+    }
+    recorded.add(
+        "plain Pillow, time", plain[0] * 1000, "ms", low=ranges["plain"][0], high=ranges["plain"][1]
+    )
+    recorded.add(
+        "pipeline, time",
+        pipeline[0] * 1000,
+        "ms",
+        low=ranges["pipeline"][0],
+        high=ranges["pipeline"][1],
+        baseline="plain Pillow, time",
+        baseline_value=plain[0] * 1000,
+        target=("<=", TARGET_RATIO),
+    )
+    recorded.add("plain Pillow, peak RSS", plain[1], "MB")
+    recorded.add(
+        "pipeline, peak RSS",
+        pipeline[1],
+        "MB",
+        baseline="plain Pillow, peak RSS",
+        baseline_value=plain[1],
+        target=("<", TARGET_RSS_MB),
+        target_on="value",
+    )
+    recorded.add(
+        "30000x30000 PNG bomb refused, time",
+        bomb[0] * 1000,
+        "ms",
+        low=ranges["bomb"][0],
+        high=ranges["bomb"][1],
+        target=("<", TARGET_BOMB_MS),
+    )
+    recorded.add("PNG bomb, peak RSS", bomb[1], "MB")
+    recorded.save()
 
 
 if __name__ == "__main__":
