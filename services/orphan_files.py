@@ -34,7 +34,9 @@ def sweep_orphan_files(*, now: datetime | None = None, dry_run: bool = False) ->
         for stored in storage.list_files()
         if stored.key.startswith(SWEPT_FOLDERS) and stored.modified_at < cutoff
     ]
-    orphans = [key for start in range(0, len(old), BATCH) for key in _unused(old[start : start + BATCH])]
+    orphans = [
+        key for start in range(0, len(old), BATCH) for key in _unused(old[start : start + BATCH])
+    ]
     db.session.rollback()
     deleted = 0
     for key in orphans if not dry_run else ():
