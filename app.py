@@ -32,7 +32,7 @@ from api.openapi import init_openapi
 from api.security import register_jwt_handlers
 from config import CONFIGS, engine_options
 from extensions import api, cors, db, jwt, ma, migrate
-from utils.db import enable_sqlite_foreign_keys
+from utils.db import close_sessions_despite_lost_connections, enable_sqlite_foreign_keys
 from utils.jobs import init_celery
 from utils.logging_config import configure_logging
 from utils.metrics import register_metrics_endpoint
@@ -103,6 +103,7 @@ def register_extensions(app: Flask) -> None:
 
     enable_sqlite_foreign_keys()
     db.init_app(app)
+    close_sessions_despite_lost_connections(app)
     ma.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     jwt.init_app(app)

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from extensions import db
 
@@ -71,6 +71,27 @@ def _run_after_commit(callbacks: list[Callable[[], None]]) -> None:
             callback()
         except Exception:
             logger.exception("An after-commit step failed (%s)", getattr(callback, "__name__", ""))
+
+
+def close_sessions_despite_lost_connections(app) -> None:
+    """End each request's session even when its connection died with a transaction open.
+
+    Flask-SQLAlchemy rolls the session back after the response is made; on a connection the
+    database dropped meanwhile (a restart, a network cut) that rollback raises, outside every
+    error handler, and the finished response becomes a bare 500. The lost connection is
+    invalidated by then, so closing once more ends the session cleanly. Registered after
+    `db.init_app`, so it runs before Flask-SQLAlchemy's own (now empty-handed) teardown.
+    """
+
+    @app.teardown_appcontext
+    def close_session(_error) -> None:
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            logger.error("The database connection was lost as a request ended: %s", error.orig)
+            db.session.remove()
 
 
 def enable_sqlite_foreign_keys() -> None:

@@ -10,7 +10,7 @@ import time
 
 from flask import Flask, request
 from flask_jwt_extended import decode_token
-from flask_limiter import Limiter
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
@@ -108,7 +108,7 @@ def init_rate_limits(app: Flask) -> Limiter:
     storage_uri = config["RATELIMIT_STORAGE_URI"]
     if storage_uri.startswith("memory://"):
         storage_uri = LazyMemoryStorage.URI
-    limiter = Limiter(
+    limiter = FallingBackLimiter(
         key_func=get_remote_address,
         default_limits=[config["RATELIMIT_DEFAULT"]],
         storage_uri=storage_uri,
@@ -157,6 +157,26 @@ def add_rate_limit_headers(limiter: Limiter, response) -> None:
     headers.add("X-RateLimit-Reset", str(reset_at))
     if response.status_code == 429 and "Retry-After" not in headers:
         headers.add("Retry-After", str(max(1, reset_at - int(time.time()))))
+
+
+class FallingBackLimiter(Limiter):
+    """Flask-Limiter, counting in memory also in the requests that met Redis going away.
+
+    Flask-Limiter switches to memory in the first request whose Redis call fails; any other
+    request already talking to Redis then fails too and re-raises (a 503 during an outage the
+    fallback is there to absorb). Such a request is counted in memory instead.
+    """
+
+    def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
+        try:
+            super()._check_request_limit(callable_name, in_middleware)
+        except RateLimitExceeded:
+            raise
+        except Exception:
+            if not (self._in_memory_fallback_enabled and self._storage_dead):
+                raise
+            self.context.seen_limits.clear()
+            super()._check_request_limit(callable_name, in_middleware)
 
 
 class ResolvedOnceLimits:
