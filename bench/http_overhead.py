@@ -180,6 +180,9 @@ def wrk(
     p50, p99 = _percentile(output, "50%"), _percentile(output, "99%")
     if rate is None or p50 is None:
         raise SystemExit(f"could not read wrk's output:\n{output}")
+    if float(rate.group(1)) == 0:
+        # Every ratio divides by a run like this one: say which server answered nothing.
+        raise SystemExit(f"wrk completed no request against {url}:\n{output}")
     return {
         "rps": float(rate.group(1)),
         "p50_ms": p50,

@@ -17,13 +17,14 @@ from tests import factories
 from tests.dbutil import fresh_database
 
 # Real local servers the tests talk to (a gateway speaking Izipay's protocol, SMTP, Redis),
-# and the fixtures of the payment tests built on them.
+# the fixtures of the payment tests built on them, and the app served by processes of its own.
 pytest_plugins = [
     "tests.izipay_server",
     "tests.smtp_server",
     "tests.servers",
     "tests.ftps_server",
     "tests.payment_fixtures",
+    "tests.app_processes",
 ]
 
 

@@ -124,7 +124,7 @@ class TcpProxy:
             listener, self._listener = self._listener, None
             links = list(self._links)
         if listener is not None:
-            listener.close()
+            _close_listener(listener)
         for link in links:
             link.forwarding = False
         time.sleep(drain_seconds)
@@ -144,3 +144,13 @@ class TcpProxy:
         self._stopped.set()
         self.cut(drain_seconds=0)
         self._acceptor.join(timeout=5)
+
+
+def _close_listener(listener: socket.socket) -> None:
+    # Shut down first: that wakes the accepting thread at once, so the port is free to
+    # listen on again right away (a bare close waits for that thread to let go).
+    try:
+        listener.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    listener.close()
