@@ -6,7 +6,6 @@ keeps pointing at the same guest's page (gone once deactivated), never at someon
 """
 
 import csv
-import functools
 import io
 import re
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from urllib.parse import quote
 
 import segno
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from extensions import db
@@ -31,7 +30,7 @@ from services.exceptions import (
 from services.invitations import get_owned_invitation
 from services.plan_rules import PlanLimitReachedError, check_limit, plan_features, require_feature
 from services.provisioning import new_link_code
-from utils.db import asks_for_restart, in_transaction, transactional
+from utils.db import restarted_on_deadlock, transactional
 from utils.links import short_link_url
 from utils.phones import PHONE_RULE, normalize_phone
 
@@ -162,34 +161,11 @@ def _default_message(guest_name: str, passes: int, link: str) -> str:
 # --- Writing ------------------------------------------------------------------------------
 
 
-def _restarted(func):
-    """Run the transaction `func` again when the database asks for it: once when a drawn link
-    code was taken meanwhile (IntegrityError: custom slugs turn theirs into 409 before it gets
-    here), and up to DEADLOCK_ATTEMPTS times when MariaDB ended it as a deadlock victim.
-
-    Two inserts of one unique code (a slug asked for twice, or one whose earlier insert was
-    rolled back and not yet purged) hold gap locks of the code index that other inserts can
-    cross; InnoDB then rolls one transaction back and asks for it to be restarted.
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        collisions = deadlocks = 0
-        while True:
-            try:
-                return func(*args, **kwargs)
-            except IntegrityError:
-                collisions += 1
-                if collisions > 1 or in_transaction():
-                    raise
-            except OperationalError as error:
-                deadlocks += 1
-                if deadlocks >= DEADLOCK_ATTEMPTS or in_transaction():
-                    raise
-                if not asks_for_restart(error):
-                    raise
-
-    return wrapper
+# A drawn link code taken meanwhile is drawn again once (custom slugs turn theirs into 409
+# before that). Two inserts of one unique code (a slug asked for twice, or one whose earlier
+# insert was rolled back and not yet purged) hold gap locks of the code index that other
+# inserts can cross; InnoDB then rolls one transaction back as a deadlock victim.
+_restarted = restarted_on_deadlock(DEADLOCK_ATTEMPTS, collisions=1)
 
 
 def create_link(user: User, invitation_id: int, *, kind: str, **fields) -> InvitationUrl:

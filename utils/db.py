@@ -8,7 +8,7 @@ from contextvars import ContextVar
 
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from extensions import db
 
@@ -130,9 +130,11 @@ def asks_for_restart(error: Exception) -> bool:
     return bool(args) and args[0] in RESTARTABLE_MYSQL_ERRORS
 
 
-def restarted_on_deadlock(attempts: int = 3):
+def restarted_on_deadlock(attempts: int = 3, *, collisions: int = 0):
     """Run a @transactional function again when MariaDB ended its transaction as a deadlock
-    victim or on a lock wait timeout (`asks_for_restart`), up to `attempts` times in all.
+    victim or on a lock wait timeout (`asks_for_restart`), up to `attempts` times in all;
+    and up to `collisions` more times on an IntegrityError, for functions that draw a random
+    unique value another transaction may have taken meanwhile.
 
     Put it above @transactional; inside an outer transaction it does nothing (the outer one
     is what would have to be restarted).
@@ -141,14 +143,20 @@ def restarted_on_deadlock(attempts: int = 3):
     def decorate(func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            for attempt in range(1, attempts + 1):
+            restarts = collided = 0
+            while True:
                 try:
                     return func(*args, **kwargs)
+                except IntegrityError:
+                    collided += 1
+                    if collided > collisions or in_transaction():
+                        raise
+                    logger.info("Restarting %s after a unique value was taken", func.__name__)
                 except OperationalError as error:
-                    if attempt == attempts or in_transaction() or not asks_for_restart(error):
+                    restarts += 1
+                    if restarts >= attempts or in_transaction() or not asks_for_restart(error):
                         raise
                     logger.info("Restarting %s after %s", func.__name__, error.orig)
-            raise AssertionError("unreachable")
 
         return wrapper
 

@@ -2,10 +2,11 @@
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models.plan import Plan
-from utils.db import after_commit, in_transaction, transactional
+from utils.db import after_commit, in_transaction, restarted_on_deadlock, transactional
 
 
 def plan_count() -> int:
@@ -105,3 +106,21 @@ def test_after_commit_outside_a_transaction_is_a_programming_error(app_context):
     assert not in_transaction()
     with pytest.raises(RuntimeError):
         after_commit(lambda: None)
+
+
+def test_a_taken_unique_value_is_drawn_again_as_often_as_allowed(app_context):
+    @transactional
+    def add_first_free(slugs):
+        add_plan(next(slugs))
+
+    add_first_free(iter(["uno"]))
+    drawn = iter(["uno", "dos"])
+    restarted_on_deadlock(collisions=1)(add_first_free)(drawn)
+    assert plan_count() == 2
+
+    with pytest.raises(IntegrityError):
+        restarted_on_deadlock(collisions=1)(add_first_free)(iter(["uno", "dos", "tres"]))
+    assert plan_count() == 2
+    with pytest.raises(IntegrityError):
+        restarted_on_deadlock()(add_first_free)(iter(["uno", "cuatro"]))
+    assert plan_count() == 2
