@@ -31,7 +31,8 @@ def unavailable(reason: str):
     pytest.skip(reason)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -51,7 +52,7 @@ class RedisServer:
     """A redis-server process of the test run: no persistence, its own port and folder."""
 
     def __init__(self, binary: str, folder):
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         command = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(folder)]
         command += ["--save", "", "--appendonly", "no", "--protected-mode", "no"]

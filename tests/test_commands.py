@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -21,6 +20,7 @@ from tests.commerce_fixtures import count as count_rows
 from tests.commerce_fixtures import fresh
 from tests.izipay_server import HMAC_KEY, PASSWORD, PUBLIC_KEY, USERNAME
 from tests.payment_fixtures import pending_order, run_cli
+from tests.servers import free_port
 from utils.media import local_app_url
 from utils.passwords import check_password
 from utils.time import utcnow
@@ -110,12 +110,6 @@ def live_app(database_url):
         process.stdout.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _one_clear_line(result) -> str:
     """The command's whole output, checked to be one line and no traceback."""
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
@@ -179,7 +173,7 @@ def test_simulate_ipn_to_a_port_nothing_listens_on_is_one_line(
     shop_app, make, buyer, auth_headers, monkeypatch
 ):
     order = pending_order(shop_app.test_client(), make, auth_headers(buyer))
-    port = _free_port()
+    port = free_port()
     monkeypatch.setenv("PORT", str(port))
 
     result = run_cli(shop_app, ["izipay", "simulate-ipn", order.order_number])

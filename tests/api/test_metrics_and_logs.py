@@ -6,7 +6,6 @@ import logging
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ISO_UTC = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
@@ -190,14 +190,8 @@ def test_order_numbers_and_ids_are_not_mistaken_for_card_numbers(database_url, c
     assert "ORD-20261128-7KQ2M9 amount 14900 id 1234567890123" in capsys.readouterr().err
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_gunicorn_lines_share_the_app_format(tmp_path):
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "gunicorn.log"
     env = {**os.environ, "APP_ENV": "testing", "TEST_DATABASE_URL": "", "LOG_FORMAT": "text"}
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "-w", "1"]
