@@ -8,13 +8,18 @@ export FLASK_APP := app
 
 .PHONY: run serve worker beat test lint format migrate seed clean bench fuzz
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+# `make serve`, `make worker` and `make beat` started together on a fresh clone install
+# once: the others wait on the lock (where flock exists) and find the work done.
+INSTALL_LOCK := $(if $(shell command -v flock),flock $(VENV).lock,)
 
-$(VENV)/.installed: $(BIN)/python requirements.txt requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $@
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(INSTALL_LOCK) sh -c '\
+	  if [ -f $@ ] && [ $@ -nt requirements.txt ] && [ $@ -nt requirements-dev.txt ]; then exit 0; fi; \
+	  set -e; echo "Installing into $(VENV)"; \
+	  [ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV); \
+	  $(BIN)/pip install --quiet --upgrade pip; \
+	  $(BIN)/pip install --quiet -r requirements-dev.txt; \
+	  touch $@'
 
 install: $(VENV)/.installed
 
