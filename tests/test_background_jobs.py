@@ -18,6 +18,9 @@ from utils.db import transactional
 from utils.jobs import queue_depth
 from utils.metrics import JOBS
 
+# Many seconds long: started first, so both xdist workers finish together (conftest).
+pytestmark = pytest.mark.slow
+
 
 class RolledBack(Exception):
     pass

@@ -24,6 +24,9 @@ from services.tokens import issue_token_pair
 from tests import factories
 from utils.passwords import MAX_PASSWORD_BYTES, TOO_MANY_BYTES
 
+# Many seconds long: started first, so both xdist workers finish together (conftest).
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 PHASES = os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing,stateful").split(",")
 SEED = int(os.environ.get("FUZZ_SEED", "20261202"))

@@ -22,6 +22,9 @@ from tests.factories import DEFAULT_PASSWORD
 from tests.guest_fixtures import published_invitation
 from tests.tcp_proxy import TcpProxy
 
+# Many seconds long: started first, so both xdist workers finish together (conftest).
+pytestmark = pytest.mark.slow
+
 OUTAGE_SECONDS = 2.0
 # The app must answer normally again this soon after the network is back.
 RECOVERY_SECONDS = 5.0

@@ -6,6 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Many seconds long: started first, so both xdist workers finish together (conftest).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 NEEDS_REDIS = (
     "tests/api/test_rate_limits_and_shared_state.py::test_health_reports_redis_when_configured"

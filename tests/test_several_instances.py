@@ -16,6 +16,9 @@ from tests.commerce_fixtures import cart, count, line
 from tests.factories import DEFAULT_PASSWORD
 from tests.guest_fixtures import published_invitation
 
+# Many seconds long: started first, so both xdist workers finish together (conftest).
+pytestmark = pytest.mark.slow
+
 SIMULTANEOUS = 10
 PAGE_HITS = "public_page_cache_total"
 
