@@ -72,8 +72,6 @@ WHOLE_NUMBER = re.compile(r"[0-9]+")
 WHATSAPP_URL = "https://wa.me/"
 PLACEHOLDERS = re.compile(r"\{(guest_name|passes|link)\}")
 
-DEADLOCK_ATTEMPTS = 3
-
 QR_ERROR_LEVEL = "m"
 QR_BORDER = 4  # modules of quiet zone, what the QR standard asks for
 QR_SCALE = 10  # pixels per module in the PNG (and user units in the SVG)
@@ -165,7 +163,7 @@ def _default_message(guest_name: str, passes: int, link: str) -> str:
 # before that). Two inserts of one unique code (a slug asked for twice, or one whose earlier
 # insert was rolled back and not yet purged) hold gap locks of the code index that other
 # inserts can cross; InnoDB then rolls one transaction back as a deadlock victim.
-_restarted = restarted_on_deadlock(DEADLOCK_ATTEMPTS, collisions=1)
+_restarted = restarted_on_deadlock(collisions=1)
 
 
 def create_link(user: User, invitation_id: int, *, kind: str, **fields) -> InvitationUrl:
