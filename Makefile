@@ -83,4 +83,4 @@ fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-25} $(BIN)/pytest -q -p no:logging --show-capture=no tests/test_contract_fuzz.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV).lock .pytest_cache .ruff_cache

@@ -4,7 +4,7 @@ nginx itself, /metrics answered from inside.
 
 Only the addresses change (loopback ports, a trustme certificate, a temporary media folder);
 each change must find its line, so the test follows the file. Skipped without nginx on PATH
-(Debian: `apt-get install -y nginx`); it is not a server CI provides, like Redis or MariaDB.
+(Debian: `apt-get install -y nginx`; `.ci/run` installs it where it can).
 """
 
 import getpass
