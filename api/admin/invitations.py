@@ -23,11 +23,11 @@ def list_invitations(args):
 
 @blp.post("/invitations/<int:invitation_id>/unpublish")
 @blp.admin_required
-@blp.arguments(TakeDownSchema)
+@blp.arguments(TakeDownSchema, required=False)
 @blp.response(200, AdminInvitationSchema)
 @blp.alt_response(404, schema="Error")
 def take_down(body, invitation_id: int):
     """Take an invitation down: its public page, links and cached copies go at once, and its
     owner cannot publish it again."""
-    invitations.admin_take_down(current_user, invitation_id, reason=body["reason"])
+    invitations.admin_take_down(current_user, invitation_id, reason=body.get("reason"))
     return invitations.admin_get_invitation(invitation_id)

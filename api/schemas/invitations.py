@@ -145,4 +145,6 @@ class AdminInvitationQueryArgs(PaginationArgs):
 
 
 class TakeDownSchema(Schema):
-    reason = NonBlankText(500, required=True)
+    """The body is optional: no body, `{}` and `{"reason": null}` take down without a reason."""
+
+    reason = NonBlankText(500, allow_none=True, load_default=None)

@@ -235,14 +235,37 @@ def test_a_take_down_removes_the_page_at_once_and_sticks(
     assert row.changes["take_down_reason"] == [None, "Contenido ofensivo"]
 
 
-def test_a_take_down_needs_a_reason(client, admin_headers, headers):
+@pytest.mark.parametrize(
+    "body",
+    [{"data": b""}, {"json": {}}, {"json": {"reason": None}}],
+    ids=["no body", "empty object", "null reason"],
+)
+def test_a_take_down_needs_no_reason(client, admin_headers, headers, body):
     published = published_invitation(client, headers)
+
     response = client.post(
-        f"/api/admin/invitations/{published['id']}/unpublish", json={}, headers=admin_headers
+        f"/api/admin/invitations/{published['id']}/unpublish", headers=admin_headers, **body
     )
-    assert response.status_code == 422
-    missing = client.post("/api/admin/invitations/999999/unpublish", json={"reason": "x"},
-                          headers=admin_headers)  # fmt: skip
+
+    assert response.status_code == 200
+    assert response.get_json()["is_published"] is False
+    assert response.get_json()["take_down_reason"] is None
+    assert response.get_json()["taken_down_at"] is not None
+
+
+def test_a_take_down_refuses_a_blank_reason_and_an_unknown_invitation(
+    client, admin_headers, headers
+):
+    published = published_invitation(client, headers)
+    blank = client.post(
+        f"/api/admin/invitations/{published['id']}/unpublish",
+        json={"reason": "   "},
+        headers=admin_headers,
+    )
+    missing = client.post(
+        "/api/admin/invitations/999999/unpublish", json={"reason": "x"}, headers=admin_headers
+    )
+    assert blank.status_code == 422
     assert missing.status_code == 404
 
 
