@@ -6,6 +6,7 @@ logged-out or rotated-away token; the check rides in the same statement that loa
 
 from datetime import UTC, datetime
 
+from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
@@ -39,14 +40,20 @@ class InvalidTokenError(UnauthorizedError):
     message = "The token is not valid."
 
 
-def issue_token_pair(user: User) -> dict[str, str]:
+def issue_token_pair(user: User) -> dict[str, str | int]:
+    """A new access and refresh token, with their lifetimes in seconds (OAuth 2's `expires_in`,
+    so an SPA can refresh before the access token runs out instead of after a 401)."""
     claims = {"ver": user.token_version}
     identity = str(user.id)
+    config = current_app.config
     return {
         "access_token": create_access_token(
             identity, additional_claims={**claims, "role": user.role}
         ),
         "refresh_token": create_refresh_token(identity, additional_claims=claims),
+        "token_type": "Bearer",
+        "expires_in": int(config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()),
+        "refresh_expires_in": int(config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds()),
     }
 
 

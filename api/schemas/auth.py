@@ -115,6 +115,11 @@ class LogoutSchema(Schema):
 class TokenPairSchema(Schema):
     access_token = fields.String()
     refresh_token = fields.String()
+    token_type = fields.String(metadata={"description": "Always `Bearer`."})
+    expires_in = fields.Integer(metadata={"description": "Seconds the access token is valid."})
+    refresh_expires_in = fields.Integer(
+        metadata={"description": "Seconds the refresh token is valid."}
+    )
 
 
 class SessionSchema(TokenPairSchema):

@@ -123,6 +123,20 @@ def test_login_returns_the_user_and_a_token_pair(client, make):
     assert user.last_login_at is not None
 
 
+def test_login_and_refresh_say_when_the_tokens_run_out(app, client, make):
+    make.user(email="luis@example.com")
+    access_seconds = app.config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds()
+    refresh_seconds = app.config["JWT_REFRESH_TOKEN_EXPIRES"].total_seconds()
+
+    session = login(client, "luis@example.com").get_json()
+    rotated = client.post("/api/auth/refresh", headers=bearer(session["refresh_token"])).get_json()
+
+    for body in (session, rotated):
+        assert body["token_type"] == "Bearer"
+        assert body["expires_in"] == access_seconds == 15 * 60
+        assert body["refresh_expires_in"] == refresh_seconds == 7 * 24 * 3600
+
+
 def test_login_does_not_reveal_whether_an_email_exists(client, make):
     make.user(email="luis@example.com")
 
@@ -156,7 +170,9 @@ def test_refresh_rotates_the_pair_and_the_old_refresh_token_stops_working(client
 
     assert rotated.status_code == 200
     new_pair = rotated.get_json()
-    assert set(new_pair) == {"access_token", "refresh_token"}
+    assert set(new_pair) == {
+        "access_token", "refresh_token", "token_type", "expires_in", "refresh_expires_in"
+    }  # fmt: skip
     assert replayed.status_code == 401
     assert replayed.get_json()["error"] == "token_revoked"
     again = client.post("/api/auth/refresh", headers=bearer(new_pair["refresh_token"]))
