@@ -111,3 +111,12 @@ class Invitation(TimestampMixin, db.Model):
             return None
         days = self.plan.feature("online_days")
         return self.published_at + timedelta(days=int(days)) if days else None
+
+    def retitle(self, title: str | None) -> None:
+        """Set the invitation's one title, which its editor data (`data.title`) mirrors: the
+        list, the public page, the share card, the calendar and the owner's mails all show it.
+        An empty title falls back to the template's name, the default every draft starts with.
+        """
+        self.title = title or (self.template.name if self.template is not None else "")
+        if self.data is not None:
+            self.data.title = self.title

@@ -65,6 +65,8 @@ def update_data(
     data = _data_row(invitation)
     for name, value in changes.items():
         setattr(data, name, value)
+    if "title" in changes:
+        invitation.retitle(changes["title"])
     db.session.flush()
     preview_cards.refresh_after_commit(invitation_id)
     return data, invitation.version

@@ -149,7 +149,7 @@ def update_invitation(user: User, invitation_id: int, changes: dict) -> Invitati
     """
     invitation = get_owned_invitation(user, invitation_id, for_update=True)
     if "title" in changes:
-        invitation.title = changes["title"]
+        invitation.retitle(changes["title"])
     if "template_id" in changes and changes["template_id"] != invitation.template_id:
         template = _active_template(changes["template_id"])
         if invitation.order is not None and template.price > invitation.template.price:

@@ -47,6 +47,7 @@ def build_invitation(
     )
     template = db.session.get(Template, template_id)
     invitation.data = InvitationData.from_template_config(template.config if template else None)
+    invitation.data.title = title
     invitation.urls.append(InvitationUrl(kind=KIND_MAIN, code=new_link_code()))
     db.session.add(invitation)
     return invitation

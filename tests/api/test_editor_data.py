@@ -132,12 +132,36 @@ def test_every_save_bumps_the_version_without_if_match(client, headers, invitati
 
 
 def test_null_clears_a_nullable_field(client, headers, invitation):
-    client.patch(url(invitation), json={"title": "Algo", "hashtag": "#AnaYLuis"}, headers=headers)
+    client.patch(url(invitation), json={"subtitle": "Algo", "hashtag": "#AnaYLuis"}, headers=headers)
 
-    response = client.patch(url(invitation), json={"title": None}, headers=headers)
+    response = client.patch(url(invitation), json={"subtitle": None}, headers=headers)
 
-    assert response.get_json()["title"] is None
+    assert response.get_json()["subtitle"] is None
     assert response.get_json()["hashtag"] == "#AnaYLuis"
+
+
+def test_the_editor_title_is_the_invitations_one_title(client, headers, invitation):
+    client.patch(url(invitation), json={"title": "Boda de Ana y Luis"}, headers=headers)
+
+    listed = client.get("/api/invitations", headers=headers).get_json()["items"]
+    detail = client.get(f"/api/invitations/{invitation.id}", headers=headers).get_json()
+    assert listed[0]["title"] == detail["title"] == detail["data"]["title"] == "Boda de Ana y Luis"
+
+    renamed = client.patch(
+        f"/api/invitations/{invitation.id}", json={"title": "Nuestra boda"}, headers=headers
+    )
+    assert renamed.get_json()["title"] == "Nuestra boda"
+    assert client.get(url(invitation), headers=headers).get_json()["title"] == "Nuestra boda"
+
+
+def test_clearing_the_title_gives_back_the_templates_name(client, headers, invitation):
+    client.patch(url(invitation), json={"title": "Boda de Ana y Luis"}, headers=headers)
+
+    cleared = client.patch(url(invitation), json={"title": None}, headers=headers)
+
+    assert cleared.get_json()["title"] == invitation.template.name
+    detail = client.get(f"/api/invitations/{invitation.id}", headers=headers).get_json()
+    assert detail["title"] == invitation.template.name
 
 
 @pytest.mark.parametrize("stale", ['"v999"', '"nonsense"', 'W/"v1"', '"v0", "v3"'])
