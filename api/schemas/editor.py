@@ -7,7 +7,7 @@ theirs below. A column of a type not handled here fails at import, so none is le
 """
 
 from datetime import UTC
-from zoneinfo import available_timezones
+from importlib.resources import files
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import JSON, Boolean, Date, Integer, Numeric, String
@@ -34,7 +34,17 @@ MAX_CUSTOM_FIELDS = 50
 MAX_CUSTOM_KEY = 50
 MAX_CUSTOM_TEXT = 1_000
 MAX_EVENT_IDS = 1_000
-TIMEZONES = tuple(sorted(available_timezones()))
+# The zones a person picks from: tzdata's zone.tab (one "Area/City" row per zone and country)
+# plus UTC. available_timezones() also holds "localtime", "Factory", legacy aliases ("US/Eastern",
+# "Peru"...) and five spellings of GMT, which an SPA would list as choices.
+TIMEZONES = (
+    "UTC",
+    *sorted(
+        line.split("\t")[2]
+        for line in files("tzdata.zoneinfo").joinpath("zone.tab").read_text().splitlines()
+        if line and not line.startswith("#")
+    ),
+)
 
 
 def Url(max_length: int = 500, **kwargs):  # noqa: N802 - reads as a field type

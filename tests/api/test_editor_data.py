@@ -376,3 +376,21 @@ def test_a_blank_if_match_is_taken_as_absent(client, headers, invitation):
 
     assert response.status_code == 200
     assert version_of(invitation) == FIRST_VERSION + 1
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "GMT0", "Greenwich", "US/Eastern"])
+def test_the_timezone_is_a_place_not_an_alias_or_a_system_name(client, headers, invitation, name):
+    response = client.patch(url(invitation), json={"timezone": name}, headers=headers)
+
+    assert response.status_code == 422
+    assert "timezone" in response.get_json()["details"]
+
+
+def test_the_documented_timezones_are_each_one_place(client):
+    document = client.get("/api/openapi.json").get_json()
+    schema = document["components"]["schemas"]["EditorDataUpdate"]["properties"]["timezone"]
+    choices = schema["enum"]
+
+    assert "America/Lima" in choices and "UTC" in choices
+    assert not {"localtime", "Factory", "GMT", "GMT+0", "GMT-0", "GMT0", "Zulu"} & set(choices)
+    assert len(choices) == len(set(choices))
