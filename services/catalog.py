@@ -16,7 +16,6 @@ from utils.db import escape_like, transactional
 from utils.media import asset_reference
 from utils.pagination import Page, paginate
 
-
 TEMPLATE_IMAGE_FIELDS = ("preview_url", "thumbnail_url")
 
 
