@@ -95,22 +95,31 @@ def _convert_templates(convert):
             )
 
 
+def _drop_columns(table, names):
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite's own DROP COLUMN (3.35+) rewrites the table in place. Batch mode would
+        # rebuild it with DROP TABLE, which under enforced foreign keys deletes every row
+        # that refers to it (an invitation's data, links, media, answers...).
+        for name in names:
+            op.execute(f'ALTER TABLE "{table}" DROP COLUMN "{name}"')
+    else:
+        for name in names:
+            op.drop_column(table, name)
+
+
 def upgrade():
     _convert_templates(to_key)
-    with op.batch_alter_table('invitation_media', schema=None) as batch_op:
-        batch_op.drop_column('url')
-        batch_op.drop_column('thumbnail_url')
-    with op.batch_alter_table('invitations', schema=None) as batch_op:
-        batch_op.drop_column('preview_card_url')
+    _drop_columns('invitation_media', ['url', 'thumbnail_url'])
+    _drop_columns('invitations', ['preview_card_url'])
 
 
 def downgrade():
     base = _media_base() + "/"
-    with op.batch_alter_table('invitations', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('preview_card_url', sa.String(length=500), nullable=True))
-    with op.batch_alter_table('invitation_media', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('url', sa.String(length=500), nullable=True))
-        batch_op.add_column(sa.Column('thumbnail_url', sa.String(length=500), nullable=True))
+    op.add_column('invitations', sa.Column('preview_card_url', sa.String(length=500), nullable=True))
+    op.add_column('invitation_media', sa.Column('url', sa.String(length=500), nullable=True))
+    op.add_column(
+        'invitation_media', sa.Column('thumbnail_url', sa.String(length=500), nullable=True)
+    )
 
     media = sa.table(
         'invitation_media',
@@ -135,6 +144,9 @@ def downgrade():
         .where(invitations.c.preview_card_key.is_not(None))
         .values(preview_card_url=sa.literal(base) + invitations.c.preview_card_key)
     )
-    with op.batch_alter_table('invitation_media', schema=None) as batch_op:
-        batch_op.alter_column('url', existing_type=sa.String(length=500), nullable=False)
+    if op.get_bind().dialect.name != "sqlite":
+        # On SQLite it stays nullable: tightening it would rebuild the table (see above).
+        op.alter_column(
+            'invitation_media', 'url', existing_type=sa.String(length=500), nullable=False
+        )
     _convert_templates(to_url)
