@@ -199,7 +199,7 @@ def seed_reference_data(admin_email: str | None, admin_password: str | None) -> 
 
     A missing admin is created only with a password the rules accept; a weak one refuses the
     whole seed before anything is written. Template images missing from the media storage
-    are drawn again (the same bytes), so the seeded URLs always point at real files.
+    are drawn again (the same bytes), so the seeded images always exist.
     """
     created = {"plans": 0, "templates": 0, "images": 0, "admins": 0}
     admin_missing = bool(admin_email and admin_password) and find_user_by_email(admin_email) is None

@@ -14,6 +14,9 @@ served stale after a commit, on any worker or host:
   the database with one indexed query per request, which is what makes several workers and
   hosts agree without a shared store.
 - `NoPageCache` (PUBLIC_CACHE_TTL_SECONDS=0): every request builds the page.
+
+A page embeds absolute URLs built from PUBLIC_BASE_URL and MEDIA_BASE_URL (never from a
+request), so the Redis keys include a digest of both.
 """
 
 from __future__ import annotations
