@@ -99,6 +99,10 @@ def test_query_strings_and_request_headers_do_not_vary_the_cached_page(
     assert first.status_code == second.status_code == 200
     assert first.get_data() == second.get_data()
     assert b"evil.example" not in second.get_data()
+    crawler = {"User-Agent": CRAWLERS[0]}
+    shared = client.get(f"/r/{code}?og_url=https://evil.example&fbclid=1", headers=crawler)
+    assert shared.get_data() == client.get(f"/r/{code}", headers=crawler).get_data()
+    assert b"evil.example" not in shared.get_data()
 
 
 def test_every_stored_file_follows_the_base_url_after_a_restore(
