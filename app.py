@@ -92,10 +92,11 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 
 def register_proxy_fix(app: Flask) -> None:
-    # X-Forwarded-For is trusted only when the operator says how many proxies set it.
+    # X-Forwarded-For is trusted only when the operator says how many proxies set it. The
+    # forwarded host is not: absolute URLs come from PUBLIC_BASE_URL, never from a header.
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
 
 def register_extensions(app: Flask) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from extensions import db
 from models.mixins import TimestampMixin
 from models.types import UTCDateTime
+from utils.media import media_url
 
 if TYPE_CHECKING:
     from models.invitation_data import InvitationData
@@ -51,7 +52,6 @@ class Invitation(TimestampMixin, db.Model):
     # decides when it is drawn again, and is part of its file name, so its URL changes too.
     preview_card_hash: Mapped[str | None] = mapped_column(String(64))
     preview_card_key: Mapped[str | None] = mapped_column(String(255))
-    preview_card_url: Mapped[str | None] = mapped_column(String(500))
     # The editor's ETag: bumped on every save, checked against If-Match.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
@@ -103,6 +103,10 @@ class Invitation(TimestampMixin, db.Model):
     @property
     def main_code(self) -> str | None:
         return self.main_url.code if self.main_url is not None else None
+
+    @property
+    def preview_card_url(self) -> str | None:
+        return media_url(self.preview_card_key) if self.preview_card_key else None
 
     @property
     def online_until(self) -> datetime | None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from extensions import db
 from models.mixins import TimestampMixin
+from utils.media import media_url
 
 if TYPE_CHECKING:
     from models.invitation import Invitation
@@ -29,11 +30,10 @@ class InvitationMedia(TimestampMixin, db.Model):
         ForeignKey("invitations.id", ondelete="CASCADE"), nullable=False
     )
     media_type: Mapped[str] = mapped_column(String(20), nullable=False)
-    # Random names chosen by the server, relative to the storage backend's root.
+    # Random names chosen by the server, relative to the storage backend's root; their URLs
+    # are built when served, so they follow MEDIA_BASE_URL / PUBLIC_BASE_URL.
     storage_key: Mapped[str] = mapped_column(String(255), nullable=False)
     thumbnail_key: Mapped[str | None] = mapped_column(String(255))
-    url: Mapped[str] = mapped_column(String(500), nullable=False)
-    thumbnail_url: Mapped[str | None] = mapped_column(String(500))
     mime_type: Mapped[str] = mapped_column(String(100), nullable=False)
     size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
     width: Mapped[int | None] = mapped_column(Integer)
@@ -46,6 +46,14 @@ class InvitationMedia(TimestampMixin, db.Model):
     display_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
     invitation: Mapped[Invitation] = relationship(back_populates="media")
+
+    @property
+    def url(self) -> str:
+        return media_url(self.storage_key)
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        return media_url(self.thumbnail_key) if self.thumbnail_key else None
 
     @validates("media_type")
     def _known_media_type(self, _key: str, value: str) -> str:

@@ -13,7 +13,10 @@ from models.user import User
 from services import audit
 from services.exceptions import ConflictError, NotFoundError
 from utils.db import escape_like, transactional
+from utils.media import asset_reference
 from utils.pagination import Page, paginate
+
+TEMPLATE_IMAGE_FIELDS = ("preview_url", "thumbnail_url")
 
 
 class PlanNotFoundError(NotFoundError):
@@ -153,7 +156,7 @@ def admin_get_template(template_id: int) -> Template:
 
 @transactional
 def admin_create_template(admin: User | None, data: dict) -> Template:
-    template = Template(**{"config": {}, **data})
+    template = Template(**{"config": {}, **_image_references(data)})
     db.session.add(template)
     _flush_unique_slug()
     audit.record(admin, "create", template)
@@ -164,11 +167,20 @@ def admin_create_template(admin: User | None, data: dict) -> Template:
 def admin_update_template(admin: User | None, template_id: int, changes: dict) -> Template:
     template = admin_get_template(template_id)
     before = audit.snapshot(template)
-    for field, value in changes.items():
+    for field, value in _image_references(changes).items():
         setattr(template, field, value)
     _flush_unique_slug()
     audit.record(admin, "update", template, before=before)
     return template
+
+
+def _image_references(data: dict) -> dict:
+    """Template images into our own media are stored as keys (a URL the admin copied from a
+    response included), so they follow the base URLs; other URLs are kept as given."""
+    return {
+        field: asset_reference(value) if field in TEMPLATE_IMAGE_FIELDS else value
+        for field, value in data.items()
+    }
 
 
 @transactional

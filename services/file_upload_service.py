@@ -86,7 +86,7 @@ def _upload(user: User, invitation_id: int, media_type: str, content: bytes, cap
     storage = get_storage()
     keys = _store(storage, processed)
     try:
-        media = _record(user, invitation_id, media_type, caption, processed, keys, storage)
+        media = _record(user, invitation_id, media_type, caption, processed, keys)
     except BaseException:
         _delete_files(storage, keys.values())
         raise
@@ -170,7 +170,7 @@ def _store(storage, processed: ProcessedFile) -> dict[str, str]:
 
 
 @transactional
-def _record(user, invitation_id, media_type, caption, processed, keys, storage) -> InvitationMedia:
+def _record(user, invitation_id, media_type, caption, processed, keys) -> InvitationMedia:
     invitation = get_owned_invitation(user, invitation_id, for_update=True)
     # The UPDATE takes SQLite's write lock too, so concurrent uploads count one at a time.
     bump_version(invitation)
@@ -193,8 +193,6 @@ def _record(user, invitation_id, media_type, caption, processed, keys, storage) 
         media_type=media_type,
         storage_key=keys["main"],
         thumbnail_key=keys.get("thumbnail"),
-        url=storage.url(keys["main"]),
-        thumbnail_url=storage.url(keys["thumbnail"]) if "thumbnail" in keys else None,
         mime_type=main.mime_type,
         size_bytes=len(main.content),
         width=main.width,

@@ -125,7 +125,7 @@ def refresh_preview_card(invitation_id: int) -> None:
         return
     storage.save(key, card)
     try:
-        recorded = _record(invitation_id, content.digest, key, storage.url(key))
+        recorded = _record(invitation_id, content.digest, key)
     except Exception:
         logger.exception("Could not record the preview card of invitation %s", invitation_id)
         recorded = False
@@ -159,20 +159,20 @@ def card_key(invitation_id: int, digest: str) -> str:
 def forget_preview_card(invitation: Invitation) -> None:
     """Inside a deletion's transaction: drop the card, its file once that has committed."""
     key = invitation.preview_card_key
-    invitation.preview_card_hash = invitation.preview_card_key = invitation.preview_card_url = None
+    invitation.preview_card_hash = invitation.preview_card_key = None
     if key:
         storage = get_storage()
         after_commit(lambda: _delete_quietly(storage, key))
 
 
 @transactional
-def _record(invitation_id: int, digest: str, key: str, url: str) -> bool:
+def _record(invitation_id: int, digest: str, key: str) -> bool:
     """Point the invitation at the new card, if it still shows what the invitation holds
     (a later edit may have changed it meanwhile: its own refresh draws that).
 
     The version is not bumped: the card is no part of the cached public page, and a bump
     would make the ETag the owner's save just received stale (their next save a 412). The
-    crawler page reads the card's URL from the database on every fetch.
+    crawler page reads the card's key from the database on every fetch.
     """
     invitation = _load(invitation_id, for_update=True)
     content = card_content(invitation) if invitation is not None else None
@@ -183,7 +183,6 @@ def _record(invitation_id: int, digest: str, key: str, url: str) -> bool:
     old_key = invitation.preview_card_key
     invitation.preview_card_hash = digest
     invitation.preview_card_key = key
-    invitation.preview_card_url = url
     if old_key and old_key != key:
         storage = get_storage()
         after_commit(lambda: _delete_quietly(storage, old_key))

@@ -19,7 +19,7 @@ from services.auth import find_user_by_email
 from services.exceptions import ConflictError, ValidationError
 from utils.db import transactional
 from utils.emails import normalize_email
-from utils.media import media_path, media_url, write_media_file
+from utils.media import media_path, write_media_file
 from utils.passwords import hash_password, password_problems
 from utils.template_art import PREVIEW_SIZE, THUMBNAIL_SIZE, template_artwork
 
@@ -171,7 +171,8 @@ TEMPLATES = (
 )
 
 
-# The cover images, as media names under MEDIA_ROOT, and their pixel sizes.
+# The cover images, as media keys under MEDIA_ROOT (stored as such: their URLs are built
+# when served), and their pixel sizes.
 ARTWORK = {
     "preview_url": ("templates/{slug}/preview.jpg", PREVIEW_SIZE),
     "thumbnail_url": ("templates/{slug}/thumbnail.jpg", THUMBNAIL_SIZE),
@@ -198,7 +199,7 @@ def seed_reference_data(admin_email: str | None, admin_password: str | None) -> 
 
     A missing admin is created only with a password the rules accept; a weak one refuses the
     whole seed before anything is written. Template images missing from the media storage
-    are drawn again (the same bytes), so the seeded URLs always point at real files.
+    are drawn again (the same bytes), so the seeded images always exist.
     """
     created = {"plans": 0, "templates": 0, "images": 0, "admins": 0}
     admin_missing = bool(admin_email and admin_password) and find_user_by_email(admin_email) is None
@@ -215,8 +216,8 @@ def seed_reference_data(admin_email: str | None, admin_password: str | None) -> 
     for data in TEMPLATES:
         template = existing_templates.get(data["slug"])
         if template is None:
-            urls = {field: media_url(name.format(**data)) for field, (name, _) in ARTWORK.items()}
-            template = catalog.admin_create_template(None, {**copy.deepcopy(data), **urls})
+            keys = {field: name.format(**data) for field, (name, _) in ARTWORK.items()}
+            template = catalog.admin_create_template(None, {**copy.deepcopy(data), **keys})
             created["templates"] += 1
         else:
             _replace_legacy_placeholders(template)
@@ -248,7 +249,7 @@ def _require_strong_password(password: str, name: str) -> None:
 
 def _replace_legacy_placeholders(template: Template) -> None:
     changes = {
-        field: media_url(ARTWORK[field][0].format(slug=template.slug))
+        field: ARTWORK[field][0].format(slug=template.slug)
         for field, placeholder in LEGACY_PLACEHOLDERS.items()
         if getattr(template, field) == placeholder.format(slug=template.slug)
     }
@@ -257,12 +258,12 @@ def _replace_legacy_placeholders(template: Template) -> None:
 
 
 def _draw_missing_artwork(template: Template) -> int:
-    """Draw the template's images whose URL is the seeded one but whose file is missing."""
+    """Draw the template's images that are the seeded ones but whose file is missing."""
     colors = (template.config or {}).get("colors") or {}
     drawn = 0
     for field, (name_pattern, size) in ARTWORK.items():
         name = name_pattern.format(slug=template.slug)
-        if getattr(template, field) != media_url(name) or media_path(name).is_file():
+        if getattr(template, field) != name or media_path(name).is_file():
             continue
         image = template_artwork(
             template.name,

@@ -12,7 +12,7 @@ from services import preview_cards
 from services.public_pages import PublicView, build_view, display_names, load_link
 from utils.db import transactional
 from utils.links import short_link_url
-from utils.media import public_base_url
+from utils.media import asset_url
 from utils.spanish_dates import long_date
 from utils.time import LIMA, utcnow
 
@@ -106,9 +106,7 @@ def _image(view: PublicView) -> PreviewImage | None:
         return PreviewImage(
             url=chosen.url, width=chosen.width, height=chosen.height, mime_type=chosen.mime_type
         )
-    preview_url = view.template.preview_url
-    if preview_url and preview_url.startswith("/"):
-        return PreviewImage(url=public_base_url() + preview_url)
+    preview_url = asset_url(view.template.preview_url)
     return PreviewImage(url=preview_url) if preview_url else None
 
 

@@ -76,7 +76,6 @@ def add_media(invitation_id: int, count: int, media_type: str = "photo") -> None
             invitation_id=invitation_id,
             media_type=media_type,
             storage_key=f"uploads/{media_type}-{n}.jpg",
-            url=f"https://cdn.example.com/uploads/{media_type}-{n}.jpg",
             mime_type="image/jpeg",
             size_bytes=1000,
             sha256=f"{n:064x}",

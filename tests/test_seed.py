@@ -39,11 +39,10 @@ def seed(runner):
     return runner.invoke(args=["seed"])
 
 
-def media_file(config, url: str) -> Path:
-    """The file under MEDIA_ROOT that a seeded URL of the app's /media route names."""
-    prefix = "http://127.0.0.1:5000/media/"
-    assert url.startswith(prefix), url
-    return Path(config["MEDIA_ROOT"], url.removeprefix(prefix))
+def media_file(config, key: str) -> Path:
+    """The file under MEDIA_ROOT that a seeded image's stored key names."""
+    assert key.startswith("templates/"), key
+    return Path(config["MEDIA_ROOT"], key)
 
 
 def templates() -> list[Template]:
@@ -72,7 +71,7 @@ def test_seed_twice_changes_nothing(runner, seed_settings):
     assert {url: media_file(seed_settings, url).read_bytes() for url in files} == files
 
 
-def test_seeded_templates_have_absolute_urls_of_real_images_in_their_colours(runner, seed_settings):
+def test_seeded_templates_keep_keys_of_real_images_in_their_colours(runner, seed_settings):
     assert seed(runner).exit_code == 0
 
     seeded = templates()
@@ -82,7 +81,7 @@ def test_seeded_templates_have_absolute_urls_of_real_images_in_their_colours(run
             (template.preview_url, (1200, 900)),
             (template.thumbnail_url, (480, 360)),
         ):
-            assert url.startswith(f"http://127.0.0.1:5000/media/templates/{template.slug}/")
+            assert url.startswith(f"templates/{template.slug}/")
             with Image.open(media_file(seed_settings, url)) as image:
                 image.verify()
             with Image.open(media_file(seed_settings, url)) as image:
@@ -107,22 +106,24 @@ def test_seeded_templates_have_absolute_urls_of_real_images_in_their_colours(run
     ],
 )
 def test_seeded_image_urls_follow_the_public_urls(
-    runner, seed_settings, monkeypatch, settings, base
+    runner, client, seed_settings, monkeypatch, settings, base
 ):
+    assert seed(runner).exit_code == 0
+    # Set after seeding: the URLs are built when served.
     for key, value in settings.items():
         monkeypatch.setitem(seed_settings, key, value)
 
-    assert seed(runner).exit_code == 0
-
     template = templates()[0]
-    assert template.preview_url == f"{base}/templates/{template.slug}/preview.jpg"
-    assert template.thumbnail_url == f"{base}/templates/{template.slug}/thumbnail.jpg"
+    served = client.get(f"/api/templates/{template.id}").get_json()
+    assert served["preview_url"] == f"{base}/templates/{template.slug}/preview.jpg"
+    assert served["thumbnail_url"] == f"{base}/templates/{template.slug}/thumbnail.jpg"
 
 
-def test_seed_on_another_port_points_the_images_at_it(runner, seed_settings, monkeypatch):
-    monkeypatch.setenv("PORT", "8000")  # PORT=8000 make run
+def test_images_point_at_the_port_the_app_runs_on(runner, client, seed_settings, monkeypatch):
     assert seed(runner).exit_code == 0
-    assert templates()[0].preview_url.startswith("http://127.0.0.1:8000/media/templates/")
+    monkeypatch.setenv("PORT", "8000")  # PORT=8000 make run
+    served = client.get(f"/api/templates/{templates()[0].id}").get_json()
+    assert served["preview_url"].startswith("http://127.0.0.1:8000/media/templates/")
 
 
 def test_seed_draws_again_an_image_missing_from_the_media_folder(runner, seed_settings):
@@ -159,8 +160,8 @@ def test_seed_replaces_the_old_placeholder_urls_but_never_an_admins_url(
     assert "6 templates" in result.output
     by_slug = {t.slug: t for t in templates()}
     replaced = by_slug["eterno-amor"]
-    assert replaced.preview_url.endswith("/media/templates/eterno-amor/preview.jpg")
-    assert replaced.thumbnail_url.endswith("/media/templates/eterno-amor/thumbnail.jpg")
+    assert replaced.preview_url == "templates/eterno-amor/preview.jpg"
+    assert replaced.thumbnail_url == "templates/eterno-amor/thumbnail.jpg"
     with Image.open(media_file(seed_settings, replaced.preview_url)) as image:
         assert image.format == "JPEG"
     kept = by_slug["jardin-secreto"]

@@ -1,13 +1,15 @@
 """Files under MEDIA_ROOT and the absolute URLs clients load them from (README, "Media")."""
 
 import os
+import re
 import tempfile
 from pathlib import Path, PurePosixPath
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 
 DEFAULT_PORT = 5000  # the Makefile's, when PORT is unset
 MEDIA_URL_PATH = "/media"
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 class UnsafeMediaPathError(ValueError):
@@ -20,12 +22,11 @@ def local_app_url() -> str:
 
 
 def public_base_url() -> str:
-    """PUBLIC_BASE_URL; else the host the request came to; else where `make run` serves."""
+    """PUBLIC_BASE_URL, else where `make run` serves; never a request's Host, which anyone
+    sending the request chooses (and which would end up in shared cached pages)."""
     configured = current_app.config.get("PUBLIC_BASE_URL")
     if configured:
         return configured.rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
     return local_app_url()
 
 
@@ -40,6 +41,31 @@ def media_base_url() -> str:
 def media_url(name: str) -> str:
     """The absolute URL of the media file `name` (a relative POSIX path)."""
     return f"{media_base_url()}/{_checked(name)}"
+
+
+def asset_url(value: str | None) -> str | None:
+    """A stored image reference as clients load it: a URL with a scheme as given, a
+    site path (`/a/b`) under the public base URL, a media key under the media base URL."""
+    if not value:
+        return None
+    if SCHEME.match(value):
+        return value
+    if value.startswith("/"):
+        return public_base_url() + value
+    return media_url(value)
+
+
+def asset_reference(value: str | None) -> str | None:
+    """What to store for an image reference: a URL or `/media/` path into our own media
+    becomes its key (so it follows the base URLs later); anything else is kept as given."""
+    if not value:
+        return value
+    for prefix in (media_base_url() + "/", public_base_url() + MEDIA_URL_PATH + "/"):
+        if value.startswith(prefix):
+            return _key_or(value[len(prefix) :], value)
+    if value.startswith(MEDIA_URL_PATH + "/"):
+        return _key_or(value[len(MEDIA_URL_PATH) + 1 :], value)
+    return value
 
 
 def media_path(name: str) -> Path:
@@ -73,6 +99,13 @@ def write_media_file(name: str, content: bytes) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _key_or(key: str, fallback: str) -> str:
+    try:
+        return _checked(key)
+    except UnsafeMediaPathError:
+        return fallback
 
 
 def _checked(name: str) -> str:

@@ -14,10 +14,14 @@ served stale after a commit, on any worker or host:
   the database with one indexed query per request, which is what makes several workers and
   hosts agree without a shared store.
 - `NoPageCache` (PUBLIC_CACHE_TTL_SECONDS=0): every request builds the page.
+
+A page embeds absolute URLs built from PUBLIC_BASE_URL and MEDIA_BASE_URL (never from a
+request), so the Redis keys include a digest of both.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 import redis
 from flask import Flask, current_app
 
+from utils.media import media_base_url, public_base_url
 from utils.metrics import PUBLIC_PAGE_CACHE
 
 logger = logging.getLogger(__name__)
@@ -138,13 +143,15 @@ return 1
 
 
 class RedisPageCache:
-    def __init__(self, client: redis.Redis, ttl_seconds: int, key_prefix: str):
+    def __init__(self, client: redis.Redis, ttl_seconds: int, key_prefix: str, base: str = ""):
         self.client = client
         self.ttl = max(1, int(ttl_seconds))
         # Versions outlive the pages they validate, so a page never finds its version gone
         # and replaced by an older one.
         self.version_ttl = self.ttl * 2 + 60
-        self.page_prefix = f"{key_prefix}:pub:page:"
+        # Pages embed absolute URLs: instances with other base URLs (a restore under a new
+        # address sharing the Redis) keep their own pages.
+        self.page_prefix = f"{key_prefix}:pub:page:{base}:" if base else f"{key_prefix}:pub:page:"
         self.version_prefixes = {
             "invitation": f"{key_prefix}:pub:iv:",
             "link": f"{key_prefix}:pub:uv:",
@@ -220,7 +227,9 @@ def init_page_cache(app: Flask) -> None:
     if ttl <= 0:
         cache = NoPageCache()
     elif client is not None:
-        cache = RedisPageCache(client, int(ttl), config["REDIS_KEY_PREFIX"])
+        with app.app_context():
+            base = hashlib.sha256(f"{public_base_url()} {media_base_url()}".encode()).hexdigest()
+        cache = RedisPageCache(client, int(ttl), config["REDIS_KEY_PREFIX"], base[:12])
     else:
         cache = LocalPageCache(ttl, int(config["PUBLIC_CACHE_MAX_ENTRIES"]))
     app.extensions["public_page_cache"] = cache

@@ -1,8 +1,8 @@
 """Where uploaded files live: one small interface, two backends (README, "Media storage").
 
 The local folder (MEDIA_ROOT, served at /media) is the default; FTPS is used when FTP_HOST is
-set, with public URLs under MEDIA_BASE_URL. Keys are chosen by the server and never reused,
-so a stored file never changes.
+set, with public URLs under MEDIA_BASE_URL (built from the keys by utils/media.py). Keys are
+chosen by the server and never reused, so a stored file never changes.
 """
 
 import ftplib
@@ -15,7 +15,7 @@ from typing import Protocol
 from flask import current_app
 
 from utils.ftp_manager import FtpsClient, FtpsSettings
-from utils.media import existing_media_file, media_url, write_media_file
+from utils.media import existing_media_file, write_media_file
 
 
 class StorageError(RuntimeError):
@@ -28,8 +28,6 @@ class Storage(Protocol):
     def read(self, key: str) -> bytes: ...
 
     def delete(self, key: str) -> None: ...
-
-    def url(self, key: str) -> str: ...
 
     def check(self) -> None: ...
 
@@ -58,9 +56,6 @@ class LocalStorage:
         path = existing_media_file(key)
         if path is not None:
             path.unlink(missing_ok=True)
-
-    def url(self, key: str) -> str:
-        return media_url(key)
 
     def check(self) -> None:
         root = Path(current_app.config["MEDIA_ROOT"])
@@ -102,9 +97,6 @@ class FtpsStorage:
 
     def delete(self, key: str) -> None:
         FtpsClient(self.settings).delete(key)
-
-    def url(self, key: str) -> str:
-        return media_url(key)
 
     def check(self) -> None:
         FtpsClient(self.settings).check()

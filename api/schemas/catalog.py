@@ -24,11 +24,18 @@ from api.schemas.fields import (
 from extensions import ma
 from models.plan import Plan
 from models.template import CATEGORIES, Template
+from utils.media import asset_url
 from utils.safe_json import INT64_MAX
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-# An http(s) URL, or a path on this site such as the seeded `/previews/<slug>`.
-ASSET_URL_PATTERN = r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?|/([^/\s][^\s]*)?)$"
+# An http(s) URL, a path on this site such as `/previews/<slug>`, or a media key such as
+# the seeded `templates/<slug>/preview.jpg` (its URL built under the media base when served).
+MEDIA_KEY_PATTERN = r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*"
+ASSET_URL_PATTERN = (
+    r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?|/([^/\s][^\s]*)?|"
+    + MEDIA_KEY_PATTERN
+    + ")$"
+)
 MAX_JSON_CHARS = 20_000
 # Plan features the editor enforces, each with its type; no others are accepted.
 PLAN_FEATURES = {
@@ -83,10 +90,23 @@ def AssetUrl(**kwargs):  # noqa: N802
         allow_none=True,
         validate=[
             validate.Length(max=500),
-            Pattern(ASSET_URL_PATTERN, error="Must be an http(s) URL or a path such as /a/b."),
+            Pattern(
+                ASSET_URL_PATTERN,
+                error="Must be an http(s) URL, a path such as /a/b or a media key such as a/b.jpg.",
+            ),
         ],
         **kwargs,
     )
+
+
+class ImageUrl(fields.String):
+    """A template image as clients load it: absolute, built when served (README, "Media")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_none=True, metadata={"format": "uri"}, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(asset_url(value), attr, obj, **kwargs)
 
 
 def DisplayOrder(**kwargs):  # noqa: N802
@@ -143,8 +163,8 @@ class TemplateSchema(ma.SQLAlchemySchema):
     description = ma.auto_field()
     price = Money()
     currency = Currency()
-    preview_url = ma.auto_field()
-    thumbnail_url = ma.auto_field()
+    preview_url = ImageUrl()
+    thumbnail_url = ImageUrl()
     display_order = ma.auto_field()
     config = TemplateConfig()
 
@@ -179,6 +199,8 @@ class AdminTemplateSchema(ma.SQLAlchemyAutoSchema):
     price = Money()
     currency = Currency()
     config = TemplateConfig()
+    preview_url = ImageUrl()
+    thumbnail_url = ImageUrl()
 
 
 class PlanUpdateSchema(Schema):

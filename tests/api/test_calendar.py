@@ -7,6 +7,7 @@ import icalendar
 import pytest
 
 from tests.guest_fixtures import add_events, published_invitation
+from utils.media import local_app_url
 
 LIMA = ZoneInfo("America/Lima")
 
@@ -52,7 +53,7 @@ def test_one_event_per_timeline_event(client, published):
 
 def test_the_public_page_links_to_its_calendar(client, published):
     body = client.get(f"/api/public/invitations/{published['main_code']}").get_json()
-    path = body["calendar_url"].split("localhost", 1)[1]
+    path = body["calendar_url"].removeprefix(local_app_url())
     assert client.get(path).status_code == 200
 
 

@@ -34,7 +34,6 @@ def media(invitation, media_type: str) -> InvitationMedia:
         invitation_id=invitation.id,
         media_type=media_type,
         storage_key=f"k/{media_type}",
-        url=f"https://cdn.example.com/{media_type}",
         mime_type="image/jpeg",
         size_bytes=10,
         sha256="0" * 64,

@@ -13,6 +13,7 @@ from extensions import db
 from models.invitation_media import InvitationMedia
 from tests.invitation_fixtures import FULL_FEATURES, create_draft, paid_invitation
 from tests.media_files import jpeg, png_bomb, silent_mp3
+from utils.media import local_app_url
 
 
 @pytest.fixture
@@ -47,13 +48,13 @@ def test_a_photo_is_stored_with_its_thumbnail_and_described(client, headers, med
         "Hola",
     )
     assert (media["width"], media["height"]) == (1920, 1440)
-    assert media["url"].startswith("http://localhost/media/uploads/")
+    assert media["url"].startswith(f"{local_app_url()}/media/uploads/")
     assert media["thumbnail_url"] != media["url"]
     assert len(stored_files(media_root)) == 2
     row = db.session.get(InvitationMedia, media["id"])
     assert row.size_bytes == media["size_bytes"] and len(row.sha256) == 64
     assert "foto" not in row.storage_key
-    with client.get(media["thumbnail_url"].removeprefix("http://localhost")) as served:
+    with client.get(media["thumbnail_url"].removeprefix(local_app_url())) as served:
         assert served.status_code == 200
         assert served.headers["X-Content-Type-Options"] == "nosniff"
         assert "immutable" in served.headers["Cache-Control"]

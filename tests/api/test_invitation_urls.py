@@ -23,6 +23,7 @@ from tests.invitation_fixtures import (
     paid_invitation,
     recorded_statements,
 )
+from utils.media import local_app_url
 from utils.phones import PHONE_RULE
 
 ONE_GUEST_CSV = b"guest_name,max_guests\nA,1\n"
@@ -104,7 +105,7 @@ def test_a_new_draft_lists_its_main_link_only(client, headers, invitation):
         invitation["main_code"],
         True,
     )
-    assert main["url"] == f"http://localhost/r/{invitation['main_code']}"
+    assert main["url"] == f"{local_app_url()}/r/{invitation['main_code']}"
     assert (main["whatsapp_url"], main["phone"], main["response_status"]) == (None, None, None)
 
 
@@ -175,7 +176,7 @@ def test_a_custom_slug_is_trimmed_and_lower_cased(client, headers, invitation):
     link = response.get_json()
     assert set(link) == ITEM_KEYS
     assert (link["kind"], link["code"]) == ("custom", "ana-y-luis-2027")
-    assert link["url"] == "http://localhost/r/ana-y-luis-2027"
+    assert link["url"] == f"{local_app_url()}/r/ana-y-luis-2027"
     assert link["whatsapp_url"] is None
     assert [item["kind"] for item in list_urls(client, headers, invitation["id"])] == [
         "main",
@@ -299,7 +300,7 @@ def test_a_guest_link_has_a_random_code_and_a_whatsapp_link(client, headers, inv
     assert link["whatsapp_url"].startswith("https://wa.me/51987654321?text=")
     text = whatsapp_text(link)
     assert "Familia Pérez" in text and "2 pases" in text
-    assert text.endswith(f"http://localhost/r/{link['code']}")
+    assert text.endswith(f"{local_app_url()}/r/{link['code']}")
 
 
 def test_one_pass_is_said_in_the_singular(client, headers, invitation):
@@ -329,7 +330,7 @@ def test_the_owners_message_fills_its_placeholders_and_keeps_other_braces(
     link = add_guest(client, headers, invitation["id"], guest_name="{link}", max_guests=3)
     item = link.get_json()
 
-    short = f"http://localhost/r/{item['code']}"
+    short = f"{local_app_url()}/r/{item['code']}"
     assert whatsapp_text(item) == f"Hola {{link}} {{x}} {{0}}: 3 pases & más {short} {{link}}"
     expected = quote(f"Hola {{link}} {{x}} {{0}}: 3 pases & más {short} {{link}}", safe="")
     assert item["whatsapp_url"] == f"https://wa.me/?text={expected}"
@@ -745,7 +746,7 @@ def test_the_svg_qr_code_is_an_svg_document(client, headers, invitation):
     assert response.headers["Content-Disposition"] == 'inline; filename="ana-y-luis.svg"'
     root = ElementTree.fromstring(response.data)  # noqa: S314 - the app's own SVG
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    expected = segno.make("http://localhost/r/ana-y-luis", error="m", micro=False)
+    expected = segno.make(f"{local_app_url()}/r/ana-y-luis", error="m", micro=False)
     out = io.BytesIO()
     expected.save(out, kind="svg", scale=10, border=4)
     assert response.data == out.getvalue()

@@ -105,7 +105,6 @@ def add_content(invitation_id: int, count: int) -> None:
                 invitation_id=invitation_id,
                 media_type="photo",
                 storage_key=f"k{invitation_id}-{n}.jpg",
-                url=f"http://x/{n}.jpg",
                 mime_type="image/jpeg",
                 size_bytes=10,
                 sha256="0" * 64,

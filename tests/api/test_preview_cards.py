@@ -16,6 +16,7 @@ from tests.guest_fixtures import edit_data, page, published_invitation
 from tests.invitation_fixtures import paid_invitation
 from tests.media_files import jpeg
 from utils.ftp_manager import FtpsClient, FtpsError, FtpsSettings
+from utils.media import local_app_url
 from utils.storage import LocalStorage, StorageError
 
 GREEN = (20, 160, 60)
@@ -66,7 +67,7 @@ def test_publishing_draws_a_small_1200x630_jpeg_without_metadata(client, publish
     content, image = card_image(media_root, published["id"])
 
     assert row.preview_card_key == f"cards/{published['id']}-{row.preview_card_hash[:16]}.jpg"
-    assert row.preview_card_url == f"http://localhost/media/{row.preview_card_key}"
+    assert row.preview_card_url == f"{local_app_url()}/media/{row.preview_card_key}"
     assert image.format == "JPEG" and image.size == (1200, 630)
     assert len(content) < 300_000
     assert image.info.get("progressive") or image.info.get("progression")

@@ -10,6 +10,7 @@ from extensions import db
 from models.invitation import Invitation
 from models.invitation_url import InvitationUrl
 from tests.guest_fixtures import add_media, edit_data, guest_link, published_invitation
+from utils.media import local_app_url
 from utils.time import utcnow
 
 PHONE_BROWSER = (
@@ -110,22 +111,22 @@ def test_og_image_is_the_og_image_else_the_card_else_the_cover_else_the_template
         return meta_tags(html)
 
     card = og_image()
-    assert card["og:image"].startswith("http://localhost/media/cards/")
+    assert card["og:image"].startswith(f"{local_app_url()}/media/cards/")
     assert (card["og:image:width"], card["og:image:height"]) == ("1200", "630")
     # A card that could not be drawn: the cover, else the template's preview.
     db.session.execute(
         update(Invitation)
         .where(Invitation.id == invitation["id"])
-        .values(preview_card_hash=None, preview_card_key=None, preview_card_url=None)
+        .values(preview_card_hash=None, preview_card_key=None)
     )
     db.session.commit()
-    assert og_image()["og:image"] == "http://localhost/static/templates/rosa.png"
+    assert og_image()["og:image"] == f"{local_app_url()}/static/templates/rosa.png"
     assert "og:image:width" not in og_image()
     add_media(invitation["id"], 1, "cover")
-    assert og_image()["og:image"] == "https://cdn.example.com/uploads/cover-0.jpg"
+    assert og_image()["og:image"] == f"{local_app_url()}/media/uploads/cover-0.jpg"
     assert og_image()["og:image:type"] == "image/jpeg"
     add_media(invitation["id"], 1, "og_image")
-    assert og_image()["og:image"] == "https://cdn.example.com/uploads/og_image-0.jpg"
+    assert og_image()["og:image"] == f"{local_app_url()}/media/uploads/og_image-0.jpg"
 
 
 def test_hostile_names_are_escaped_in_the_preview(client, headers, published):

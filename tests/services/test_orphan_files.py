@@ -28,7 +28,6 @@ def media_row(invitation, key: str, thumbnail: str | None = None) -> None:
             media_type="photo",
             storage_key=key,
             thumbnail_key=thumbnail,
-            url=f"/media/{key}",
             mime_type="image/jpeg",
             size_bytes=10,
             sha256="0" * 64,
