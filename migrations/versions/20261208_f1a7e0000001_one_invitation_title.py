@@ -1,7 +1,7 @@
 """one invitation title: the editor's data.title mirrors invitations.title
 
 Revision ID: f1a7e0000001
-Revises: 67156af6757f
+Revises: d95f1ec52a8a
 Create Date: 2026-12-08 04:30:00.000000
 """
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f1a7e0000001'
-down_revision = '67156af6757f'
+down_revision = 'd95f1ec52a8a'
 branch_labels = None
 depends_on = None
 
