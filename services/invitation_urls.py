@@ -3,6 +3,7 @@ their CSV import, WhatsApp messages and QR codes (README, "Links").
 
 Links are deactivated, never deleted or reused: a printed QR code or a message already sent
 keeps pointing at the same guest's page (gone once deactivated), never at someone else's.
+Only an account's erasure deletes them, and it keeps their codes as tombstones.
 """
 
 import csv
