@@ -29,9 +29,13 @@ def new_link_code() -> str:
     """A random, URL-safe, lower-case code no link uses yet and no erased link used."""
     while True:
         code = _random_code()
-        if not db.session.scalar(select(exists().where(InvitationUrl.code == code))) and not (
-            code_is_retired(code)
-        ):
+        used, retired = db.session.execute(
+            select(
+                exists().where(InvitationUrl.code == code),
+                exists().where(RetiredLinkCode.code == code),
+            )
+        ).one()
+        if not used and not retired:
             return code
 
 
