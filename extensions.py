@@ -6,8 +6,8 @@ from flask_marshmallow import Marshmallow
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import MetaData, event
+from sqlalchemy.orm import DeclarativeBase, Mapper
 
 # Stable constraint names, so Alembic can alter or drop them on every backend.
 NAMING_CONVENTION = {
@@ -24,6 +24,18 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+@event.listens_for(db.Model, "instrument_class", propagate=True)
+def _ids_never_reused(mapper: Mapper, _class) -> None:
+    """SQLite gives the id of the newest deleted row to the next insert unless its table is
+    AUTOINCREMENT: a new invitation would take an erased one's id (and its cached versions).
+    MariaDB never reuses ids; the option is SQLite's only."""
+    table = mapper.local_table
+    if table is not None and table.autoincrement_column is not None:
+        table.dialect_kwargs["sqlite_autoincrement"] = True
+
+
 migrate = Migrate()
 jwt = JWTManager()
 # After db: init_app gives the model-derived schemas (ma.SQLAlchemyAutoSchema) db's session.

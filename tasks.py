@@ -15,6 +15,7 @@ from services import (
     payments,
     preview_cards,
     rsvp_notices,
+    stored_files,
     tokens,
 )
 from utils.jobs import job
@@ -33,6 +34,11 @@ def send_rsvp_notice(invitation_id: int) -> int:
 @job("refresh_preview_card")
 def refresh_preview_card(invitation_id: int) -> None:
     preview_cards.refresh_preview_card(invitation_id)
+
+
+@job("delete_stored_files")
+def delete_stored_files(keys: list[str]) -> int:
+    return stored_files.delete_stored_files(keys)
 
 
 @job("expire_orders")

@@ -17,6 +17,7 @@ from models.invitation_url import InvitationUrl
 from models.order import Order, OrderEvent, OrderItem
 from models.payment_transaction import PaymentTransaction
 from models.plan import Plan
+from models.retired_link_code import RetiredLinkCode
 from models.rsvp_notice import RsvpNotice
 from models.template import Template
 from models.testimonial import Testimonial
@@ -43,6 +44,7 @@ __all__ = [
     "PasswordResetToken",
     "PaymentTransaction",
     "Plan",
+    "RetiredLinkCode",
     "RsvpNotice",
     "RevokedToken",
     "Template",

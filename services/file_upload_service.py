@@ -14,7 +14,7 @@ from extensions import db
 from models.invitation import Invitation
 from models.invitation_media import InvitationMedia
 from models.user import User
-from services import preview_cards
+from services import preview_cards, stored_files
 from services.exceptions import (
     AppError,
     BadGatewayError,
@@ -25,7 +25,7 @@ from services.exceptions import (
 )
 from services.invitations import bump_version, get_owned_invitation
 from services.plan_rules import check_limit, require_feature
-from utils.db import after_commit, transactional
+from utils.db import transactional
 from utils.file_processing import (
     InvalidFileError,
     ProcessedFile,
@@ -129,12 +129,11 @@ def delete_media(user: User, invitation_id: int, media_id: int) -> None:
 
 def delete_media_rows(rows: list[InvitationMedia]) -> None:
     """Delete the rows now and their files once the transaction has committed."""
-    keys = [key for row in rows for key in (row.storage_key, row.thumbnail_key) if key]
     for row in rows:
         db.session.delete(row)
-    if keys:
-        storage = get_storage()
-        after_commit(lambda: _delete_files(storage, keys))
+    stored_files.delete_after_commit(
+        key for row in rows for key in (row.storage_key, row.thumbnail_key)
+    )
 
 
 # --- Steps ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ their CSV import, WhatsApp messages and QR codes (README, "Links").
 
 Links are deactivated, never deleted or reused: a printed QR code or a message already sent
 keeps pointing at the same guest's page (gone once deactivated), never at someone else's.
+Only an account's erasure deletes them, and it keeps their codes as tombstones.
 """
 
 import csv
@@ -29,7 +30,7 @@ from services.exceptions import (
 )
 from services.invitations import get_owned_invitation
 from services.plan_rules import PlanLimitReachedError, check_limit, plan_features, require_feature
-from services.provisioning import new_link_code
+from services.provisioning import code_is_retired, new_link_code
 from utils.db import restarted_on_deadlock, transactional
 from utils.links import short_link_url
 from utils.phones import PHONE_RULE, normalize_phone
@@ -212,6 +213,8 @@ def _create_custom_link(user: User, invitation_id: int, *, slug: str) -> int:
     require_feature(invitation, "custom_slug")
     slug = normalize_slug(slug)
     holder = _link_with_code(slug)
+    if holder is None and code_is_retired(slug):
+        raise SlugTakenError()
     if holder is None:
         link = InvitationUrl(invitation_id=invitation.id, kind=KIND_CUSTOM, code=slug)
         db.session.add(link)

@@ -277,9 +277,7 @@ def admin_get_invitation(invitation_id: int) -> Invitation:
 
 
 @transactional
-def admin_take_down(
-    admin: User, invitation_id: int, *, reason: str | None = None
-) -> Invitation:
+def admin_take_down(admin: User, invitation_id: int, *, reason: str | None = None) -> Invitation:
     """Unpublish an invitation for a reason its owner cannot undo: the public page, its links
     and cached copies go away on every worker once this commits."""
     invitation = db.session.scalar(

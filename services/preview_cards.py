@@ -22,8 +22,9 @@ from extensions import db
 from models.invitation import Invitation
 from models.invitation_data import HEX_COLOR
 from models.invitation_media import InvitationMedia
+from services import stored_files
 from utils.card_drawing import CARD_SIZE, draw_card
-from utils.db import after_commit, transactional
+from utils.db import transactional
 from utils.jobs import enqueue
 from utils.spanish_dates import long_date
 from utils.storage import get_storage
@@ -158,11 +159,8 @@ def card_key(invitation_id: int, digest: str) -> str:
 
 def forget_preview_card(invitation: Invitation) -> None:
     """Inside a deletion's transaction: drop the card, its file once that has committed."""
-    key = invitation.preview_card_key
+    stored_files.delete_after_commit([invitation.preview_card_key])
     invitation.preview_card_hash = invitation.preview_card_key = None
-    if key:
-        storage = get_storage()
-        after_commit(lambda: _delete_quietly(storage, key))
 
 
 @transactional
@@ -183,9 +181,8 @@ def _record(invitation_id: int, digest: str, key: str) -> bool:
     old_key = invitation.preview_card_key
     invitation.preview_card_hash = digest
     invitation.preview_card_key = key
-    if old_key and old_key != key:
-        storage = get_storage()
-        after_commit(lambda: _delete_quietly(storage, old_key))
+    if old_key != key:
+        stored_files.delete_after_commit([old_key])
     return True
 
 

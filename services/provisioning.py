@@ -4,13 +4,14 @@ import secrets
 import string
 from collections import Counter
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, insert, select
 
 from extensions import db
 from models.invitation import Invitation
 from models.invitation_data import InvitationData
 from models.invitation_url import KIND_MAIN, InvitationUrl
 from models.order import HELD_PAYMENT_STATUSES, STATUS_PAID, Order
+from models.retired_link_code import RetiredLinkCode
 from models.template import Template
 from services.exceptions import InvalidStateError
 from utils.db import lock_one, transactional
@@ -25,11 +26,44 @@ class OrderNotPaidError(InvalidStateError):
 
 
 def new_link_code() -> str:
-    """A random, URL-safe, lower-case code no link uses yet."""
+    """A random, URL-safe, lower-case code no link uses yet and no erased link used."""
     while True:
-        code = "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
-        if not db.session.scalar(select(exists().where(InvitationUrl.code == code))):
+        code = _random_code()
+        used, retired = db.session.execute(
+            select(
+                exists().where(InvitationUrl.code == code),
+                exists().where(RetiredLinkCode.code == code),
+            )
+        ).one()
+        if not used and not retired:
             return code
+
+
+def _random_code() -> str:
+    return "".join(secrets.choice(LINK_CODE_ALPHABET) for _ in range(LINK_CODE_LENGTH))
+
+
+def code_is_retired(code: str) -> bool:
+    """True for the code of a link erased with its invitation (compared lower-cased, as
+    codes resolve)."""
+    return bool(db.session.scalar(select(exists().where(RetiredLinkCode.code == code.lower()))))
+
+
+def retire_link_codes(invitation_ids: list[int]) -> None:
+    """Inside the transaction deleting these invitations: keep a tombstone of every code of
+    their links (main, custom and guest, active or not), so that none is ever given to
+    another invitation (a printed QR code would open a stranger's page)."""
+    if not invitation_ids:
+        return
+    codes = db.session.scalars(
+        select(InvitationUrl.code)
+        .where(InvitationUrl.invitation_id.in_(invitation_ids))
+        .with_for_update()
+    ).all()
+    if codes:
+        db.session.execute(
+            insert(RetiredLinkCode), [{"code": code.lower()} for code in sorted(set(codes))]
+        )
 
 
 def build_invitation(

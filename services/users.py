@@ -7,10 +7,13 @@ from sqlalchemy import delete, func, or_, select, update
 from extensions import db
 from models.auth_token import PasswordResetToken
 from models.invitation import Invitation
+from models.invitation_media import InvitationMedia
 from models.user import ROLE_ADMIN, User
-from services import audit
+from services import audit, stored_files
 from services.auth import InvalidCredentialsError, verify_password
 from services.exceptions import ConflictError, NotFoundError
+from services.invitations import bump_version
+from services.provisioning import retire_link_codes
 from utils.db import escape_like, transactional
 from utils.pagination import Page, paginate
 from utils.passwords import hash_password
@@ -27,11 +30,35 @@ def update_profile(user: User, changes: dict) -> User:
 
 @transactional
 def delete_account(user: User, *, password: str) -> None:
-    """Disable the account and erase its personal data; orders stay for accounting."""
+    """Disable the account and erase its personal data; orders stay for accounting.
+
+    The invitations go with everything in them: their stored files once this has committed,
+    their cached public pages on every worker; their link codes are kept as tombstones so
+    that none is ever given to another invitation.
+    """
     if not verify_password(user, user.email, password):
         raise InvalidCredentialsError("The password is incorrect.")
-    for invitation in db.session.scalars(select(Invitation).where(Invitation.user_id == user.id)):
+    # Locking reads: they see an upload, card or link committed by a request that was still
+    # running when this transaction began, and make any later one wait and then find nothing.
+    invitations = db.session.scalars(
+        select(Invitation)
+        .where(Invitation.user_id == user.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    ids = [invitation.id for invitation in invitations]
+    retire_link_codes(ids)
+    files = [invitation.preview_card_key for invitation in invitations]
+    for media_keys in db.session.execute(
+        select(InvitationMedia.storage_key, InvitationMedia.thumbnail_key)
+        .where(InvitationMedia.invitation_id.in_(ids))
+        .with_for_update()
+    ):
+        files.extend(media_keys)
+    for invitation in invitations:
+        bump_version(invitation)
         db.session.delete(invitation)
+    stored_files.delete_after_commit(files)
     db.session.execute(delete(PasswordResetToken).where(PasswordResetToken.user_id == user.id))
     user.email = f"deleted-{user.id}-{secrets.token_hex(6)}@deleted.invalid"
     user.first_name = ""

@@ -1,17 +1,24 @@
 """One migration chain builds the models' schema on SQLite and MariaDB, and tears it down."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 
 from app import create_app
 from extensions import db
+from models.invitation import Invitation
 from models.invitation_media import InvitationMedia
+from models.invitation_url import InvitationUrl
 from models.template import Template
 from models.types import compare_column_types
 from tests import factories
-from tests.dbutil import fresh_database
+from tests.dbutil import fresh_database, server_url
+
+# The revision that makes SQLite's id tables AUTOINCREMENT, and the one before it.
+AUTOINCREMENT = "6a2584fee7fd"
+BEFORE_AUTOINCREMENT = "f1a7e0000001"
 
 
 def _schema_differences() -> list:
@@ -102,3 +109,92 @@ def test_the_media_keys_migration_turns_our_urls_into_keys_and_back():
             assert media_row.url == f"{BASE}/media/uploads/a.jpg"
             db.session.remove()
             db.engine.dispose()
+
+
+def _sqlite_table_sql() -> dict[str, str]:
+    with db.engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type='table'")
+        return dict(rows.all())
+
+
+@pytest.mark.skipif(
+    server_url() is not None, reason="AUTOINCREMENT is SQLite's; MariaDB never reuses ids"
+)
+def test_every_table_with_an_integer_id_is_autoincrement_on_sqlite(app):
+    """Also after later migrations: SQLite reflection does not report AUTOINCREMENT, so a
+    batch rebuild needs table_kwargs={"sqlite_autoincrement": True} to keep it."""
+    tables = _sqlite_table_sql()
+    id_tables = [
+        table.name for table in db.metadata.sorted_tables if table.autoincrement_column is not None
+    ]
+
+    assert len(id_tables) >= 22
+    assert [name for name in id_tables if "AUTOINCREMENT" not in tables[name]] == []
+
+
+def test_the_id_of_a_deleted_row_is_never_given_again(make):
+    first = make.invitation()
+    second = make.invitation(user=first.user, template=first.template)
+    erased_id = second.id
+    db.session.delete(second)
+    db.session.commit()
+
+    third = make.invitation(user=first.user, template=first.template)
+
+    assert third.id > erased_id
+
+
+@pytest.mark.skipif(server_url() is not None, reason="the rebuild is SQLite's only")
+def test_the_autoincrement_rebuild_keeps_rows_children_and_indexes_both_ways():
+    with fresh_database("autoincrement") as url:
+        app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision=BEFORE_AUTOINCREMENT)
+            invitation = factories.invitation()
+            db.session.add(InvitationUrl(invitation_id=invitation.id, kind="main", code="abc123"))
+            doomed = factories.invitation(user=invitation.user, template=invitation.template)
+            doomed_id = doomed.id
+            owner = {"user_id": invitation.user_id, "template_id": invitation.template_id}
+            db.session.commit()
+            before = _row_counts()
+            indexes = _sqlite_indexes()
+
+            upgrade(revision=AUTOINCREMENT)
+            db.session.remove()
+
+            assert _row_counts() == before
+            assert _sqlite_indexes() == indexes
+            assert "AUTOINCREMENT" in _sqlite_table_sql()["invitations"]
+            db.session.delete(db.session.get(Invitation, doomed_id))
+            db.session.commit()
+            newest = Invitation(**owner)
+            db.session.add(newest)
+            db.session.commit()
+            assert newest.id > doomed_id
+            with db.engine.connect() as connection:
+                assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+            downgrade(revision=BEFORE_AUTOINCREMENT)
+            db.session.remove()
+
+            assert "AUTOINCREMENT" not in _sqlite_table_sql()["invitations"]
+            assert _row_counts()["invitation_urls"] == 1
+            assert _sqlite_indexes() == indexes
+            db.engine.dispose()
+
+
+def _row_counts() -> dict[str, int]:
+    with db.engine.connect() as connection:
+        return {
+            table.name: connection.execute(select(func.count()).select_from(table)).scalar()
+            for table in db.metadata.sorted_tables
+            if table.name != "retired_link_codes"
+        }
+
+
+def _sqlite_indexes() -> list[tuple[str, str]]:
+    with db.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT tbl_name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+        )
+        return sorted(rows.all())

@@ -131,7 +131,9 @@ def test_every_save_bumps_the_version_without_if_match(client, headers, invitati
 
 
 def test_null_clears_a_nullable_field(client, headers, invitation):
-    client.patch(url(invitation), json={"subtitle": "Algo", "hashtag": "#AnaYLuis"}, headers=headers)
+    client.patch(
+        url(invitation), json={"subtitle": "Algo", "hashtag": "#AnaYLuis"}, headers=headers
+    )
 
     response = client.patch(url(invitation), json={"subtitle": None}, headers=headers)
 

@@ -10,6 +10,7 @@ import redis
 from sqlalchemy import event
 
 from extensions import db
+from tests.factories import DEFAULT_PASSWORD
 from tests.guest_fixtures import add_media, edit_data, guest_link, page, published_invitation, rsvp
 from utils.page_cache import CachedPage, LocalPageCache, RedisPageCache, Versions
 
@@ -83,6 +84,20 @@ def test_a_deleted_invitation_leaves_no_cached_page(two_instances, headers, publ
 
     second.test_client().delete(f"/api/invitations/{published['id']}", headers=headers)
 
+    assert page(reader, code).status_code == 404
+
+
+def test_an_erased_accounts_invitation_leaves_no_cached_page(two_instances, headers, published):
+    _mode, first, second = two_instances
+    reader = first.test_client()
+    code = published["main_code"]
+    page(reader, code)
+
+    erased = second.test_client().delete(
+        "/api/users/me", headers=headers, json={"password": DEFAULT_PASSWORD}
+    )
+
+    assert erased.status_code == 204
     assert page(reader, code).status_code == 404
 
 
