@@ -1,6 +1,7 @@
 """The signed-in user's own account: read, change, delete."""
 
 import io
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -103,8 +104,8 @@ def upload(client, headers, invitation_id, content, media_type, name="foto.jpg")
 
 def served(client, url_or_key: str) -> int:
     """The status of GET /media/<key> (or of a local media URL)."""
-    path = url_or_key.removeprefix("http://localhost")
-    with client.get(path if path.startswith("/") else f"/media/{path}") as response:
+    path = urlsplit(url_or_key).path if "://" in url_or_key else f"/media/{url_or_key}"
+    with client.get(path) as response:
         return response.status_code
 
 
