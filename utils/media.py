@@ -8,6 +8,8 @@ from flask import current_app, has_request_context, request
 
 DEFAULT_PORT = 5000  # the Makefile's, when PORT is unset
 MEDIA_URL_PATH = "/media"
+# The longest file or folder name common file systems (ext4, XFS) take, in bytes.
+MAX_NAME_BYTES = 255
 
 
 class UnsafeMediaPathError(ValueError):
@@ -83,6 +85,8 @@ def _checked(name: str) -> str:
         or "\x00" in name
         or PurePosixPath(name).is_absolute()
         or any(part in ("..", ".") or part.startswith(".") for part in parts)
+        # Longer than a file name may be: the file system would refuse it with an error.
+        or any(len(part.encode()) > MAX_NAME_BYTES for part in parts)
     ):
         raise UnsafeMediaPathError(f"unsafe media name {name!r}")
     return "/".join(parts)
