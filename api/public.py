@@ -45,6 +45,14 @@ def requested_invitation() -> int | None:
     return g.public_invitation_id
 
 
+@blp.before_request
+def resolve_answered_code():
+    """An answer's code is resolved before its rate limit is counted (by invitation) and
+    outside it: the limiter would take a failing lookup for its own storage failing."""
+    if request.method == "POST" and request.endpoint == "public.submit_rsvp":
+        requested_invitation()
+
+
 def answered_invitation() -> str:
     """What the RSVP limit counts by besides the IP: the invitation whatever code or spelling
     reached it; unknown codes all count together."""

@@ -384,3 +384,15 @@ def test_an_unpublished_invitations_code_with_a_key_is_404_and_stores_nothing(
 
     assert response.status_code == 404
     assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+def test_an_answer_the_database_cannot_resolve_is_503_and_limits_keep_their_storage(
+    new_app, tmp_path, caplog
+):
+    app = new_app(RATELIMIT_ENABLED=True, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/vacia.db")
+
+    response = rsvp(app.test_client(), "ana-y-luis")
+
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "service_unavailable"
+    assert "storage unreachable" not in caplog.text
