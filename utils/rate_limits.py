@@ -103,10 +103,12 @@ def _claim_code() -> str:
     return str((request.view_args or {}).get("code", "")).strip().upper()
 
 
-def is_cors_preflight() -> bool:
-    """A browser asking whether it may send a cross-origin request (answered by flask-cors)."""
+def _is_routed_preflight() -> bool:
+    """A browser asking whether it may send a cross-origin request to one of our routes
+    (answered by flask-cors)."""
     return (
         request.method == "OPTIONS"
+        and request.endpoint is not None
         and "Origin" in request.headers
         and "Access-Control-Request-Method" in request.headers
     )
@@ -155,9 +157,7 @@ def init_rate_limits(app: Flask) -> Limiter:
         in_memory_fallback_enabled=True,
         request_identifier=lambda: request.endpoint or UNROUTED,
     )
-    limiter.request_filter(
-        lambda: request.endpoint in exempt or (request.endpoint is not None and is_cors_preflight())
-    )
+    limiter.request_filter(lambda: request.endpoint in exempt or _is_routed_preflight())
     limiter.limit_manager = ResolvedOnceLimits(limiter.limit_manager)
     limiter.init_app(app)
     if limiter.enabled:
