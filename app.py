@@ -40,7 +40,7 @@ from utils.page_cache import init_page_cache
 from utils.rate_limits import init_rate_limits
 from utils.redis_client import init_redis
 from utils.request_hooks import register_request_hooks
-from utils.routing import Int64Converter
+from utils.routing import CONVERTERS
 from utils.safe_json import SafeJSONProvider
 
 BLUEPRINTS = (
@@ -70,7 +70,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     config_class = CONFIGS[config_name]
     app = Flask(__name__, instance_relative_config=True)
     app.json = SafeJSONProvider(app)
-    app.url_map.converters["int"] = Int64Converter
+    app.url_map.converters.update(CONVERTERS)
     app.config.from_object(config_class)
     app.config.update(overrides or {})
     app.config.setdefault(

@@ -126,6 +126,8 @@ class Config:
     RATELIMIT_FORGOT_PASSWORD = env_str("RATELIMIT_FORGOT_PASSWORD", "5 per hour")
     RATELIMIT_RSVP = env_str("RATELIMIT_RSVP", "20 per hour")
     RATELIMIT_CLAIMS = env_str("RATELIMIT_CLAIMS", "5 per hour")
+    RATELIMIT_CLAIM_LOOKUP = env_str("RATELIMIT_CLAIM_LOOKUP", "10 per hour")
+    RATELIMIT_CLAIM_LOOKUP_IP = env_str("RATELIMIT_CLAIM_LOOKUP_IP", "10 per hour")
     RATELIMIT_UPLOADS = env_str("RATELIMIT_UPLOADS", "60 per hour")
     # Namespaces every Redis key (limits, caches), so apps can share one Redis safely.
     REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "invitaciones")

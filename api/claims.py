@@ -29,9 +29,11 @@ def file_claim(data):
 
 
 @blp.get("/<code>")
+@rate_limit("claim_lookup", "claim_lookup_ip")
 @blp.arguments(ClaimTrackingArgs, location="query")
 @blp.response(200, ClaimStatusSchema)
 @blp.alt_response(404, schema="Error", description="Unknown code, or not this e-mail's")
+@blp.alt_response(429, schema="Error", description="Too many lookups of this code, or from here")
 def get_claim(args, code: str):
     """Where a claim stands, for whoever has its code and the e-mail it was filed with."""
     return claims.track_claim(code, args.get("email"))

@@ -1,6 +1,6 @@
 """What guests reach without an account: an invitation's page, its RSVP and its calendar."""
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 from api.blueprint import Blueprint
 from api.idempotency import idempotent
@@ -38,6 +38,36 @@ def render_page(view: public_pages.PublicView) -> bytes:
     return current_app.json.dumps(PAGE_SCHEMA.dump(view)).encode()
 
 
+def requested_invitation() -> int | None:
+    """The invitation the path's code opens for guests, looked up once per request."""
+    if "public_invitation_id" not in g:
+        g.public_invitation_id = public_pages.visible_invitation_id(request.view_args["code"])
+    return g.public_invitation_id
+
+
+@blp.before_request
+def resolve_answered_code():
+    """An answer's code is resolved before its rate limit is counted (by invitation) and
+    outside it: the limiter would take a failing lookup for its own storage failing."""
+    if request.method == "POST" and request.endpoint == "public.submit_rsvp":
+        requested_invitation()
+
+
+def answered_invitation() -> str:
+    """What the RSVP limit counts by besides the IP: the invitation whatever code or spelling
+    reached it; unknown codes all count together."""
+    invitation_id = requested_invitation()
+    return f"invitation:{invitation_id if invitation_id is not None else 'none'}"
+
+
+def rsvp_key_scope(code: str) -> str:
+    """Whose Idempotency-Keys an answer's are: its code's, once the code is known to open an
+    invitation (404 before any key is stored)."""
+    if requested_invitation() is None:
+        raise public_pages.PublicPageNotFoundError()
+    return f"rsvp:{code.lower()}"
+
+
 @blp.get("/<code>")
 @blp.response(200, PublicInvitationSchema, headers=ETAG_HEADER)
 @blp.alt_response(304, description="Unchanged since the ETag sent as If-None-Match")
@@ -57,8 +87,8 @@ def get_public_invitation(code: str):
 
 
 @blp.post("/<code>/rsvp")
-@rate_limit("rsvp")
-@idempotent(lambda code: f"rsvp:{code.lower()}")
+@rate_limit("rsvp", subject=answered_invitation)
+@idempotent(rsvp_key_scope)
 @blp.arguments(IdempotencyKeyHeader, location="headers")
 @blp.arguments(RsvpSchema)
 @blp.response(201, RsvpResultSchema, description="A new answer")

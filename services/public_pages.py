@@ -146,6 +146,24 @@ def load_link(code: str, *, with_content: bool = True) -> InvitationUrl:
     return url
 
 
+def visible_invitation_id(code: str) -> int | None:
+    """The invitation `code` opens for guests (any spelling, any of its codes), or None where
+    `load_link` would answer 404: one indexed query, none for what is no code at all."""
+    code = code.lower()
+    if not CODE_FORMAT.match(code):
+        return None
+    return db.session.scalar(
+        select(InvitationUrl.invitation_id)
+        .join(Invitation, Invitation.id == InvitationUrl.invitation_id)
+        .where(
+            InvitationUrl.code == code,
+            InvitationUrl.is_active.is_(True),
+            Invitation.is_published.is_(True),
+            Invitation.deleted_at.is_(None),
+        )
+    )
+
+
 def is_visible(invitation: Invitation) -> bool:
     return invitation.is_published and invitation.deleted_at is None
 

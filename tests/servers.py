@@ -113,3 +113,18 @@ def own_redis(tmp_path):
     server = RedisServer(binary, tmp_path)
     yield server
     server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limiter_storage(request) -> dict:
+    """Settings that turn the rate limits on, counted in this process's memory, then in Redis
+    as several workers share them (a key prefix of the test's own)."""
+    settings = {"RATELIMIT_ENABLED": True}
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        settings |= {
+            "RATELIMIT_STORAGE_URI": url,
+            "REDIS_URL": url,
+            "REDIS_KEY_PREFIX": request.getfixturevalue("redis_prefix"),
+        }
+    return settings

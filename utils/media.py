@@ -10,6 +10,8 @@ from flask import current_app
 DEFAULT_PORT = 5000  # the Makefile's, when PORT is unset
 MEDIA_URL_PATH = "/media"
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# The longest file or folder name common file systems (ext4, XFS) take, in bytes.
+MAX_NAME_BYTES = 255
 
 
 class UnsafeMediaPathError(ValueError):
@@ -116,6 +118,8 @@ def _checked(name: str) -> str:
         or "\x00" in name
         or PurePosixPath(name).is_absolute()
         or any(part in ("..", ".") or part.startswith(".") for part in parts)
+        # Longer than a file name may be: the file system would refuse it with an error.
+        or any(len(part.encode()) > MAX_NAME_BYTES for part in parts)
     ):
         raise UnsafeMediaPathError(f"unsafe media name {name!r}")
     return "/".join(parts)

@@ -7,6 +7,7 @@ several workers and hosts share one count.
 
 import threading
 import time
+from collections.abc import Callable
 
 from flask import Flask, request
 from flask_jwt_extended import decode_token
@@ -26,8 +27,14 @@ NAMED_LIMITS = {
     "password_check": ("RATELIMIT_LOGIN", "ip_and_user"),
     "register": ("RATELIMIT_REGISTER", "ip"),
     "forgot_password": ("RATELIMIT_FORGOT_PASSWORD", "email"),
-    "rsvp": ("RATELIMIT_RSVP", "ip_and_code"),
+    # The view names the invitation its code resolves to (`subject`), so every spelling and
+    # every code of one invitation count together, and codes that resolve to none share one.
+    "rsvp": ("RATELIMIT_RSVP", "ip_and_subject"),
     "claims": ("RATELIMIT_CLAIMS", "ip"),
+    # Every lookup counts, a failed one too, so codes cannot be walked from one address nor
+    # one code tried from many.
+    "claim_lookup": ("RATELIMIT_CLAIM_LOOKUP", "claim_code"),
+    "claim_lookup_ip": ("RATELIMIT_CLAIM_LOOKUP_IP", "ip"),
     "uploads": ("RATELIMIT_UPLOADS", "ip"),
 }
 
@@ -45,14 +52,21 @@ EXEMPT_ENDPOINTS = frozenset(
 UNROUTED = "<unrouted>"
 
 
-def rate_limit(*names: str):
-    """Mark a view with named limits; `init_rate_limits` applies them."""
+def rate_limit(*names: str, subject: Callable[[], str] | None = None):
+    """Mark a view with named limits; `init_rate_limits` applies them.
+
+    A limit counted by IP and subject needs `subject`: what the request is about, computed
+    from it (called once the request's route is known, before the view runs).
+    """
     unknown = set(names) - set(NAMED_LIMITS)
     if unknown:
         raise ValueError(f"unknown rate limits: {sorted(unknown)}")
+    by_subject = {name for name in names if NAMED_LIMITS[name][1] == "ip_and_subject"}
+    if by_subject != (set(names) if subject is not None else set()):
+        raise ValueError(f"a subject goes with the limits counted by one: {sorted(by_subject)}")
 
     def mark(func):
-        func._rate_limits = (*getattr(func, "_rate_limits", ()), *names)
+        func._rate_limits = (*getattr(func, "_rate_limits", ()), *((n, subject) for n in names))
         return func
 
     return mark
@@ -84,20 +98,42 @@ def _token_user() -> str:
         return ""
 
 
+def _claim_code() -> str:
+    """The claim code in the path, as the lookup compares it (services/claims.py)."""
+    return str((request.view_args or {}).get("code", "")).strip().upper()
+
+
+def _is_routed_preflight() -> bool:
+    """A browser asking whether it may send a cross-origin request to one of our routes
+    (answered by flask-cors)."""
+    return (
+        request.method == "OPTIONS"
+        and request.endpoint is not None
+        and "Origin" in request.headers
+        and "Access-Control-Request-Method" in request.headers
+    )
+
+
 KEY_FUNCTIONS = {
     "ip": get_remote_address,
     "email": lambda: _json_email() or get_remote_address(),
     "ip_and_email": lambda: f"{get_remote_address()}|{_json_email()}",
     "ip_and_user": lambda: f"{get_remote_address()}|user:{_token_user()}",
-    "ip_and_code": lambda: f"{get_remote_address()}|{(request.view_args or {}).get('code', '')}",
+    "claim_code": lambda: f"claim:{_claim_code()}",
 }
+
+
+def _ip_and(subject: Callable[[], str]) -> Callable[[], str]:
+    return lambda: f"{get_remote_address()}|{subject()}"
 
 
 def init_rate_limits(app: Flask) -> Limiter:
     """Build the app's Limiter: limits resolved once, counted for every request that is served.
 
     A request no route matches (404, 405, invented methods) counts against the default limit
-    under one bucket, so probing paths or methods is throttled like anything else.
+    under one bucket, so probing paths or methods is throttled like anything else. A CORS
+    preflight of a route counts against nothing and is never refused: a refused preflight fails
+    the browser's CORS check, so the SPA would see a network error instead of the 429.
     """
     config = app.config
     exempt = EXEMPT_ENDPOINTS | {
@@ -121,7 +157,7 @@ def init_rate_limits(app: Flask) -> Limiter:
         in_memory_fallback_enabled=True,
         request_identifier=lambda: request.endpoint or UNROUTED,
     )
-    limiter.request_filter(lambda: request.endpoint in exempt)
+    limiter.request_filter(lambda: request.endpoint in exempt or _is_routed_preflight())
     limiter.limit_manager = ResolvedOnceLimits(limiter.limit_manager)
     limiter.init_app(app)
     if limiter.enabled:
@@ -130,11 +166,10 @@ def init_rate_limits(app: Flask) -> Limiter:
         limiter._fallback_storage = LazyMemoryStorage()
         limiter._fallback_limiter = FixedWindowRateLimiter(limiter._fallback_storage)
     for endpoint, view in list(app.view_functions.items()):
-        for name in getattr(view, "_rate_limits", ()):
+        for name, subject in getattr(view, "_rate_limits", ()):
             config_key, key_kind = NAMED_LIMITS[name]
-            view = limiter.limit(config[config_key], key_func=KEY_FUNCTIONS[key_kind], scope=name)(
-                view
-            )
+            key_func = KEY_FUNCTIONS[key_kind] if subject is None else _ip_and(subject)
+            view = limiter.limit(config[config_key], key_func=key_func, scope=name)(view)
         app.view_functions[endpoint] = view
     app.extensions["rate_limiter"] = limiter
     return limiter

@@ -334,3 +334,44 @@ def test_anything_but_the_right_code_and_email_is_the_same_404(client, query):
 
     assert response.status_code == 404
     assert response.get_json() == {"error": "not_found", "message": "Claim not found."}
+
+
+# --- Lookup limits -------------------------------------------------------------------------
+
+
+def look_up(client, code, email=CLAIM["email"], ip="10.0.0.1"):
+    return client.get(
+        f"/api/claims/{code}", query_string={"email": email}, environ_base={"REMOTE_ADDR": ip}
+    )
+
+
+def test_walking_codes_from_one_address_is_throttled(new_app, client, limiter_storage):
+    code = file(client).get_json()["code"]
+    year = code.split("-")[1]
+    limited = new_app(**limiter_storage, RATELIMIT_CLAIM_LOOKUP_IP="3 per hour").test_client()
+
+    walk = [look_up(limited, f"LR-{year}-{n:06d}").status_code for n in range(2, 5)]
+    refused = look_up(limited, code)
+
+    assert walk == [404, 404, 404]
+    assert refused.status_code == 429
+    assert refused.get_json()["error"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) > 0
+    assert look_up(limited, code, ip="10.0.0.2").status_code == 200
+
+
+def test_wrong_emails_for_one_code_are_throttled_whatever_the_address(
+    new_app, client, limiter_storage
+):
+    code = file(client).get_json()["code"]
+    other = file(client).get_json()["code"]
+    limited = new_app(**limiter_storage, RATELIMIT_CLAIM_LOOKUP="3 per hour").test_client()
+
+    guesses = [
+        look_up(limited, spelling, email=f"quizas{n}@example.com", ip=f"10.0.1.{n}").status_code
+        for n, spelling in enumerate([code, code.lower(), f" {code.capitalize()} "])
+    ]
+
+    assert guesses == [404, 404, 404]
+    assert look_up(limited, code, ip="10.0.2.1").status_code == 429
+    assert look_up(limited, other, ip="10.0.2.1").status_code == 200

@@ -103,6 +103,35 @@ def test_path_ids_beyond_64_bits_are_not_found(client, admin_headers, caplog, pa
     assert_client_error_without_traceback(response, caplog)
 
 
+def text_argument_routes(app):
+    """(method, path template) of every route with a text or path argument, ids filled in."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or not re.search(r"<(?!int:)[^>]+>", rule.rule):
+            continue
+        path = re.sub(r"<int:[^>]+>", "1", rule.rule)
+        path = re.sub(r"<(?:[^:>]+:)?[^>]+>", "{}", path)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            routes.append((method, path))
+    assert len(routes) >= 8, "the route walk found too few routes to be meaningful"
+    return routes
+
+
+@pytest.mark.parametrize(
+    "value", ["x" * 5000, "x" * 300, "é" * 200, "x" * 96], ids=["5000", "300", "200-accents", "96"]
+)
+def test_every_text_path_argument_past_its_bound_is_a_json_404(
+    app, client, admin_headers, media_root, caplog, value
+):
+    headers = {**admin_headers, "Idempotency-Key": "clave-1"}
+    for method, path in text_argument_routes(app):
+        response = client.open(path.format(value), method=method, headers=headers, json={})
+
+        assert response.status_code == 404, (method, path)
+        assert response.get_json()["error"] == "not_found"
+        assert_client_error_without_traceback(response, caplog)
+
+
 def test_the_largest_64_bit_id_is_a_plain_not_found(client):
     response = client.get("/api/plans/9223372036854775807")
     assert response.status_code == 404

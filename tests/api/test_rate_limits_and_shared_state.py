@@ -242,3 +242,53 @@ def test_health_and_metrics_are_never_limited(new_app):
     statuses = {client.get(path).status_code for path in ("/health", "/metrics") * 5}
 
     assert statuses == {200}
+
+
+SPA = "http://localhost:5173"
+
+
+def preflight(client, path, method="POST"):
+    headers = {
+        "Origin": SPA,
+        "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
+    return client.options(path, headers=headers)
+
+
+def test_cors_preflights_are_answered_past_any_limit(new_app, limiter_storage):
+    client = new_app(
+        **limiter_storage, RATELIMIT_DEFAULT="2 per minute", CORS_ORIGINS=[SPA]
+    ).test_client()
+    for _ in range(6):
+        attempt_login(client, "luis@example.com")
+        client.get("/api/plans")
+
+    answers = [preflight(client, "/api/auth/login"), preflight(client, "/api/plans", "GET")]
+
+    assert attempt_login(client, "luis@example.com").status_code == 429
+    assert client.get("/api/plans").status_code == 429
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert all(answer.headers["Access-Control-Allow-Origin"] == SPA for answer in answers)
+    assert "POST" in answers[0].headers["Access-Control-Allow-Methods"]
+
+
+def test_cors_preflights_spend_none_of_a_routes_limit(new_app, limiter_storage):
+    client = new_app(
+        **limiter_storage, RATELIMIT_DEFAULT="2 per minute", CORS_ORIGINS=[SPA]
+    ).test_client()
+
+    preflights = [preflight(client, "/api/plans", "GET").status_code for _ in range(5)]
+
+    assert preflights == [200] * 5
+    assert [client.get("/api/plans").status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_an_unrouted_preflight_still_counts_against_the_default_limit(new_app):
+    client = new_app(
+        RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="2 per minute", CORS_ORIGINS=[SPA]
+    ).test_client()
+
+    statuses = [preflight(client, f"/sondeo-{n}").status_code for n in range(3)]
+
+    assert statuses == [404, 404, 429]

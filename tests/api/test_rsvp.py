@@ -322,3 +322,77 @@ def test_answers_are_rate_limited_per_ip_and_invitation(new_app, client, headers
 
     assert statuses == [201, 201, 429]
     assert rsvp(limited, other).status_code == 201
+
+
+def test_every_spelling_and_code_of_an_invitation_shares_its_answer_limit(
+    new_app, client, headers, published, limiter_storage
+):
+    limited = new_app(**limiter_storage, RATELIMIT_RSVP="4 per hour").test_client()
+    code = published["main_code"]
+    slug = client.post(
+        f"/api/invitations/{published['id']}/urls",
+        json={"kind": "custom", "slug": "ana-y-luis"},
+        headers=headers,
+    ).get_json()["code"]
+    personal = guest_link(published["id"]).code
+    other = published_invitation(client, headers)["main_code"]
+    spellings = [code.upper(), code.capitalize(), slug.upper(), personal]
+
+    statuses = [
+        rsvp(limited, each, guest_name=f"G{n}").status_code for n, each in enumerate(spellings)
+    ]
+    refused = rsvp(limited, code, guest_name="Otra")
+
+    assert statuses == [201] * 4
+    assert refused.status_code == 429
+    assert refused.headers["X-RateLimit-Limit"] == "4"
+    assert rsvp(limited, other.upper()).status_code == 201
+
+
+def test_answers_to_unknown_codes_are_404_store_nothing_and_count_per_ip(
+    new_app, published, limiter_storage
+):
+    limited = new_app(**limiter_storage, RATELIMIT_RSVP="3 per hour").test_client()
+
+    statuses = [
+        rsvp(limited, f"no-existe-{n}", headers={"Idempotency-Key": f"k{n}"}).status_code
+        for n in range(4)
+    ]
+
+    assert statuses == [404, 404, 404, 429]
+    assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+    assert responses() == []
+    a_real_code = rsvp(limited, published["main_code"], headers={"Idempotency-Key": "k0"})
+    assert a_real_code.status_code == 201
+
+
+@pytest.mark.parametrize("code", ["x" * 64, "x" * 96, "x" * 5000], ids=["64", "96", "5000"])
+def test_a_code_no_invitation_can_have_is_404_with_a_key_and_stores_nothing(client, code):
+    response = rsvp(client, code, headers={"Idempotency-Key": "k"})
+
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+    assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+def test_an_unpublished_invitations_code_with_a_key_is_404_and_stores_nothing(
+    client, headers, published
+):
+    client.post(f"/api/invitations/{published['id']}/unpublish", headers=headers)
+
+    response = rsvp(client, published["main_code"], headers={"Idempotency-Key": "k"})
+
+    assert response.status_code == 404
+    assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+def test_an_answer_the_database_cannot_resolve_is_503_and_limits_keep_their_storage(
+    new_app, tmp_path, caplog
+):
+    app = new_app(RATELIMIT_ENABLED=True, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/vacia.db")
+
+    response = rsvp(app.test_client(), "ana-y-luis")
+
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "service_unavailable"
+    assert "storage unreachable" not in caplog.text
