@@ -50,7 +50,9 @@ def on_hung_ftps(app, silent_server, monkeypatch):
         for name, value in ftps_at(silent_server, **changes).items():
             monkeypatch.setitem(app.config, name, value)
 
-    return point
+    yield point
+    # A storage check still waiting on this server must not answer a later test's /health.
+    app.extensions.pop("health_prober", None)
 
 
 # --- FTPS ------------------------------------------------------------------------------------
