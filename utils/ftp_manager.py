@@ -95,6 +95,7 @@ class FtpsClient:
         raise AssertionError("unreachable")
 
     def _attempt(self, action, deadline: float):
+        seconds_left(deadline)  # fails at once when it has passed: no TLS set up for nothing
         settings = self.settings
         context = ssl.create_default_context(cafile=settings.ca_file)
         ftp = _DeadlineFtps(context=context, step_timeout=settings.timeout, deadline=deadline)
