@@ -20,6 +20,8 @@ from tests.guest_fixtures import page, published_invitation
 from tests.media_files import jpeg
 from tests.services.test_izipay_client import create_payment, raise_gateway_error
 from utils.ftp_manager import FtpsClient, FtpsError, FtpsSettings
+from utils.jobs import TRANSIENT_ERRORS
+from utils.storage import StorageError, get_storage
 
 # Within one request no wait may come near gunicorn's 30 s; these tests shorten the deadlines
 # so they run fast, and check each one is kept to within this margin (the request's own work,
@@ -86,6 +88,17 @@ def test_an_ftps_operation_with_retries_left_stops_at_its_deadline(silent_server
     with pytest.raises(FtpsError):
         FtpsClient(settings, retries=10).check()
     assert time.monotonic() - start < 1.5 + MARGIN_SECONDS
+
+
+def test_a_job_meeting_a_hung_ftps_server_fails_with_an_error_that_is_retried_later(
+    on_hung_ftps,
+):
+    on_hung_ftps(FTP_TIMEOUT_SECONDS=0.3, FTP_DEADLINE_SECONDS=0.5)
+
+    with pytest.raises(StorageError) as caught:
+        get_storage().save("cards/1-abc.jpg", b"card")
+
+    assert isinstance(caught.value, TRANSIENT_ERRORS)
 
 
 def test_an_upload_to_a_hung_ftps_server_is_a_502_storage_error_within_the_deadline(

@@ -10,6 +10,8 @@ most however many files it touches (README, Operations).
 import ftplib
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -17,7 +19,7 @@ from typing import Protocol
 
 from flask import current_app, g, has_request_context
 
-from utils.ftp_manager import FtpsClient, FtpsSettings
+from utils.ftp_manager import FtpsClient, FtpsError, FtpsSettings
 from utils.media import existing_media_file, media_url, write_media_file
 
 
@@ -94,23 +96,30 @@ class LocalStorage:
 
 
 class FtpsStorage:
+    """FTPS failures surface as StorageError, like the local folder's: a job that meets a hung
+    or unreachable server is retried later (utils/jobs.py), not given up on."""
+
     def __init__(self, settings: FtpsSettings):
         self.settings = settings
 
     def save(self, key: str, content: bytes) -> None:
-        self._client().upload(key, content)
+        with _as_storage_error():
+            self._client().upload(key, content)
 
     def read(self, key: str) -> bytes:
-        return self._client().download(key)
+        with _as_storage_error():
+            return self._client().download(key)
 
     def delete(self, key: str) -> None:
-        self._client().delete(key)
+        with _as_storage_error():
+            self._client().delete(key)
 
     def url(self, key: str) -> str:
         return media_url(key)
 
     def check(self) -> None:
-        self._client().check()
+        with _as_storage_error():
+            self._client().check()
 
     def list_keys(self) -> list[str]:
         """Every stored file's key under FTP_BASE_DIR, sorted, read with MLSD (RFC 3659: pure-ftpd,
@@ -120,7 +129,8 @@ class FtpsStorage:
     def list_files(self) -> list["StoredFile"]:
         """Every stored file (key and modification time) under FTP_BASE_DIR, sorted by key."""
         client = self._client()
-        return client._retrying(lambda ftp: _ftp_files(ftp, self.settings.base_dir), "list")
+        with _as_storage_error():
+            return client._retrying(lambda ftp: _ftp_files(ftp, self.settings.base_dir), "list")
 
     def _client(self) -> FtpsClient:
         return FtpsClient(self.settings, deadline=self._request_deadline())
@@ -132,6 +142,14 @@ class FtpsStorage:
         if "ftps_deadline" not in g:
             g.ftps_deadline = time.monotonic() + self.settings.deadline_seconds
         return g.ftps_deadline
+
+
+@contextmanager
+def _as_storage_error() -> Iterator[None]:
+    try:
+        yield
+    except FtpsError as error:
+        raise StorageError(str(error)) from error
 
 
 def _ftp_files(ftp: ftplib.FTP_TLS, base_dir: str) -> list["StoredFile"]:
