@@ -4,6 +4,7 @@ FTPS, SMTP, Izipay and the database each end within their deadline (README, Oper
 import io
 import runpy
 import smtplib
+import socket
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from tests.conftest import IsolatedClient
 from tests.guest_fixtures import page, published_invitation
 from tests.media_files import jpeg
 from tests.services.test_izipay_client import create_payment, raise_gateway_error
+from utils.deadlines import DeadlineExceeded, shut_at
 from utils.ftp_manager import FtpsClient, FtpsError, FtpsSettings
 from utils.jobs import TRANSIENT_ERRORS
 from utils.storage import StorageError, get_storage
@@ -259,3 +261,15 @@ def test_the_default_deadlines_keep_a_request_well_inside_gunicorns_timeout(monk
         assert deadline <= gunicorn_timeout / 2
     assert config.FTP_TIMEOUT_SECONDS < config.FTP_DEADLINE_SECONDS
     assert config.HEALTH_TIMEOUT_SECONDS < 1
+
+
+def test_a_reply_cut_short_by_the_deadline_is_not_taken_for_an_answer(trickling_server):
+    # The trickle looks like the start of a "2xx" reply: ended by the deadline, it must not
+    # pass for one.
+    start = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        with socket.create_connection(("127.0.0.1", trickling_server.port), timeout=5) as sock:
+            with shut_at(start + 0.5, lambda: [sock]):
+                sock.makefile("rb").readline()
+
+    assert time.monotonic() - start < 0.5 + MARGIN_SECONDS

@@ -88,8 +88,9 @@ class SocketGuard:
 def shut_at(
     deadline: float, sockets: Callable[[], Iterable[socket.socket | None]]
 ) -> Iterator[SocketGuard]:
-    """Run the block; if it is still waiting on `sockets()` at `deadline`, shut them down and
-    raise DeadlineExceeded in place of whatever error that caused."""
+    """Run the block; if it is still running at `deadline`, shut `sockets()` down and raise
+    DeadlineExceeded, in place of whatever error that caused, or of the block's end: what it
+    read from a socket shut mid-reply (a line cut short) is not to be trusted."""
     guard = SocketGuard(deadline, sockets)
     try:
         with guard:
@@ -98,3 +99,5 @@ def shut_at(
         if guard.expired:
             raise DeadlineExceeded("the deadline passed") from error
         raise
+    if guard.expired:
+        raise DeadlineExceeded("the deadline passed")

@@ -105,11 +105,10 @@ class FtpsClient:
                 ftp.login(settings.user, settings.password)
                 ftp.prot_p()
                 result = action(ftp)
-            except BaseException:
+                # Said, not waited for: the work is done, and a late "221" must not undo it.
+                _ignore_errors(lambda: ftp.putcmd("QUIT"))
+            finally:
                 ftp.close()
-                raise
-            _ignore_errors(ftp.quit)
-            ftp.close()
         return result
 
     def _path(self, key: str) -> str:
