@@ -158,8 +158,12 @@ class Config:
     FTP_USER = env_str("FTP_USER")
     FTP_PASSWORD = env_str("FTP_PASSWORD")
     FTP_BASE_DIR = env_str("FTP_BASE_DIR", "/")
-    # Connect and read timeout of each FTPS step; a CA bundle when the server's is private.
-    FTP_TIMEOUT_SECONDS = float(env_str("FTP_TIMEOUT_SECONDS", "10"))
+    # The longest wait for one FTPS step (connect, a reply, a block of data), and for a whole
+    # operation with its retries; within one request, all its FTPS operations together
+    # (README, Operations). Well inside gunicorn's timeout (gunicorn.conf.py).
+    FTP_TIMEOUT_SECONDS = float(env_str("FTP_TIMEOUT_SECONDS", "5"))
+    FTP_DEADLINE_SECONDS = float(env_str("FTP_DEADLINE_SECONDS", "12"))
+    # A CA bundle when the server's certificate is signed by a private one.
     FTP_CA_FILE = env_str("FTP_CA_FILE")
 
     IZIPAY_USERNAME = env_str("IZIPAY_USERNAME")
@@ -176,6 +180,14 @@ class Config:
     MAIL_PASSWORD = env_str("MAIL_PASSWORD")
     MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
     MAIL_DEFAULT_SENDER = env_str("MAIL_DEFAULT_SENDER", "no-reply@invitaciones.local")
+    # The whole exchange with the mail server (connect to the end of the message) ends by then.
+    MAIL_TIMEOUT_SECONDS = float(env_str("MAIL_TIMEOUT_SECONDS", "10"))
+
+    # Inside a request, what runs after its commit (file deletions, a job run inline without
+    # a broker) waits on storage this long in all: the answer is already decided.
+    AFTER_COMMIT_DEADLINE_SECONDS = float(env_str("AFTER_COMMIT_DEADLINE_SECONDS", "1"))
+    # /health waits this long for its checks; one not over by then is reported "timeout".
+    HEALTH_TIMEOUT_SECONDS = float(env_str("HEALTH_TIMEOUT_SECONDS", "0.8"))
 
     # Background jobs on Celery (README, "Background jobs"): this broker, Redis's by default;
     # with none, every job runs inline in the process that asked for it (`make run`).

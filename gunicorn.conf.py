@@ -32,7 +32,9 @@ workers = _int("WEB_CONCURRENCY", 4)
 threads = _int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
 # A request slower than this is killed (and logged by gunicorn); uploads and exports stream
-# well inside it.
+# well inside it, and every call out ends well inside it too (FTP_DEADLINE_SECONDS,
+# MAIL_TIMEOUT_SECONDS, IZIPAY_TIMEOUT_SECONDS, AFTER_COMMIT_DEADLINE_SECONDS: README,
+# Operations): raise those with it, never past half of it.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)

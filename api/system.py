@@ -18,9 +18,11 @@ class HealthSchema(Schema):
 
 @blp.get("/health")
 @blp.response(200, HealthSchema)
-@blp.alt_response(503, schema=HealthSchema, description="A dependency is failing")
+@blp.alt_response(
+    503, schema=HealthSchema, description="A dependency is failing (`error`) or hung (`timeout`)"
+)
 def health():
-    """Liveness and the state of each dependency."""
+    """Liveness and the state of each dependency, within a second."""
     report = system.check_health()
     return report, (200 if report["status"] == "ok" else 503)
 

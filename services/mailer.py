@@ -7,6 +7,7 @@ mail server is unreachable, and at most once per key.
 
 import logging
 import smtplib
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models.email_delivery import EmailDelivery
 from utils.db import transactional
+from utils.deadlines import shut_at
 from utils.jobs import enqueue
 from utils.metrics import EMAILS
 from utils.time import utcnow
@@ -74,8 +76,12 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    timeout = config["MAIL_TIMEOUT_SECONDS"]
+    smtp = smtplib.SMTP(timeout=timeout)
     try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
+        # Each step waits `timeout` at most, and the sockets are shut when it has passed in all.
+        with shut_at(time.monotonic() + timeout, lambda: [smtp.sock]), smtp:
+            smtp.connect(config["MAIL_SERVER"], config["MAIL_PORT"])
             if config.get("MAIL_USE_TLS"):
                 smtp.starttls()
             if config.get("MAIL_USERNAME"):

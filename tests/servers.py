@@ -1,10 +1,12 @@
-"""Servers the tests need besides the database: Redis, started by the suite itself.
+"""Servers the tests need besides the database: Redis, started by the suite itself, and
+hung peers.
 
 `redis_url` is a session-wide Redis: a redis-server of the run's own (free port, temporary
 folder) when the binary is on PATH, else TEST_REDIS_URL when it answers. `own_redis` starts a
 private one a test may freeze or kill. A test whose server cannot be had is skipped with the
 reason (shown in the summary); under CI=true that is a failure, so CI never drops one
-silently (README, Tests).
+silently (README, Tests). `silent_server` accepts connections and never answers;
+`trickling_server` sends a byte now and then, never a whole line.
 """
 
 import os
@@ -12,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -128,3 +131,63 @@ def limiter_storage(request) -> dict:
             "REDIS_KEY_PREFIX": request.getfixturevalue("redis_prefix"),
         }
     return settings
+
+
+class SilentServer:
+    """A TCP server that accepts every connection and never answers: a hung peer (a frozen
+    process, a black-holed network) whose kernel still completes the handshake. With
+    `trickle`, it sends that byte every `every` seconds instead, never finishing a line: each
+    read of the client's is answered in time, the whole never."""
+
+    def __init__(self, *, trickle: bytes | None = None, every: float = 0.1):
+        self.trickle = trickle
+        self.every = every
+        self.accepted = 0
+        self._stop = threading.Event()
+        self._connections: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.05)
+        self.port = self._listener.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _address = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.accepted += 1
+            self._connections.append(connection)
+            if self.trickle is not None:
+                threading.Thread(target=self._drip, args=(connection,), daemon=True).start()
+
+    def _drip(self, connection: socket.socket) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                connection.sendall(self.trickle)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+        for connection in self._connections:
+            connection.close()
+
+
+@pytest.fixture
+def silent_server():
+    """A server of this test's own that accepts connections and never answers."""
+    server = SilentServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def trickling_server():
+    """A server of this test's own that sends a byte every 0.1 s and never a whole line."""
+    server = SilentServer(trickle=b"2")
+    yield server
+    server.close()

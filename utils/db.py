@@ -4,13 +4,17 @@ import functools
 import logging
 import sqlite3
 from collections.abc import Callable
+from contextlib import nullcontext
 from contextvars import ContextVar
 
+from flask import current_app, has_request_context
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from extensions import db
+from utils.deadlines import deadline_within
+from utils.metrics import AFTER_COMMIT_FAILURES
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +56,9 @@ def after_commit(callback: Callable[[], None]) -> None:
     """Run `callback` once the current transaction has committed; drop it on rollback.
 
     For effects that must not happen unless the data they describe is stored (mails, file
-    deletions, cache invalidation). A failing callback is logged; the commit stands.
+    deletions, cache invalidation). A failing callback is logged and counted; the commit
+    stands, and so does the answer of the request that made it. Inside a request, calls out
+    that honour deadlines (storage) get AFTER_COMMIT_DEADLINE_SECONDS for all the callbacks.
     """
     callbacks = _pending_after_commit.get()
     if callbacks is None:
@@ -66,11 +72,22 @@ def in_transaction() -> bool:
 
 
 def _run_after_commit(callbacks: list[Callable[[], None]]) -> None:
-    for callback in callbacks:
-        try:
-            callback()
-        except Exception:
-            logger.exception("An after-commit step failed (%s)", getattr(callback, "__name__", ""))
+    if not callbacks:
+        return
+    with _after_commit_deadline():
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                name = getattr(callback, "__name__", "")
+                AFTER_COMMIT_FAILURES.labels(name).inc()
+                logger.exception("An after-commit step failed (%s)", name)
+
+
+def _after_commit_deadline():
+    if not has_request_context():
+        return nullcontext()
+    return deadline_within(current_app.config["AFTER_COMMIT_DEADLINE_SECONDS"])
 
 
 def close_sessions_despite_lost_connections(app) -> None:

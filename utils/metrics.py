@@ -62,6 +62,13 @@ JOBS = Counter(
     ["job", "outcome"],
 )
 
+AFTER_COMMIT_FAILURES = Counter(
+    "after_commit_failures_total",
+    "Steps run after a commit (mails queued, files deleted, caches cleared) that failed; the "
+    "commit and the request's answer stand.",
+    ["step"],
+)
+
 
 def method_label(method: str) -> str:
     return method if method in KNOWN_METHODS else OTHER_METHOD

@@ -2,19 +2,24 @@
 
 The local folder (MEDIA_ROOT, served at /media) is the default; FTPS is used when FTP_HOST is
 set, with public URLs under MEDIA_BASE_URL (built from the keys by utils/media.py). Keys are
-chosen by the server and never reused, so a stored file never changes.
+chosen by the server and never reused, so a stored file never changes. Within one HTTP request
+every FTPS operation shares one deadline, FTP_DEADLINE_SECONDS from the first, so a hung server
+costs a request that long at most however many files it touches (README, Operations).
 """
 
 import ftplib
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
-from utils.ftp_manager import FtpsClient, FtpsSettings
+from utils.ftp_manager import FtpsClient, FtpsError, FtpsSettings
 from utils.media import existing_media_file, write_media_file
 
 
@@ -86,20 +91,27 @@ class LocalStorage:
 
 
 class FtpsStorage:
+    """FTPS failures surface as StorageError, like the local folder's: a job that meets a hung
+    or unreachable server is retried later (utils/jobs.py), not given up on."""
+
     def __init__(self, settings: FtpsSettings):
         self.settings = settings
 
     def save(self, key: str, content: bytes) -> None:
-        FtpsClient(self.settings).upload(key, content)
+        with _as_storage_error():
+            self._client().upload(key, content)
 
     def read(self, key: str) -> bytes:
-        return FtpsClient(self.settings).download(key)
+        with _as_storage_error():
+            return self._client().download(key)
 
     def delete(self, key: str) -> None:
-        FtpsClient(self.settings).delete(key)
+        with _as_storage_error():
+            self._client().delete(key)
 
     def check(self) -> None:
-        FtpsClient(self.settings).check()
+        with _as_storage_error():
+            self._client().check()
 
     def list_keys(self) -> list[str]:
         """Every stored file's key under FTP_BASE_DIR, sorted, read with MLSD (RFC 3659: pure-ftpd,
@@ -108,8 +120,28 @@ class FtpsStorage:
 
     def list_files(self) -> list["StoredFile"]:
         """Every stored file (key and modification time) under FTP_BASE_DIR, sorted by key."""
-        client = FtpsClient(self.settings)
-        return client._retrying(lambda ftp: _ftp_files(ftp, self.settings.base_dir), "list")
+        client = self._client()
+        with _as_storage_error():
+            return client._retrying(lambda ftp: _ftp_files(ftp, self.settings.base_dir), "list")
+
+    def _client(self) -> FtpsClient:
+        return FtpsClient(self.settings, deadline=self._request_deadline())
+
+    def _request_deadline(self) -> float | None:
+        """The deadline the FTPS operations of the current request share; None outside one."""
+        if not has_request_context():
+            return None
+        if "ftps_deadline" not in g:
+            g.ftps_deadline = time.monotonic() + self.settings.deadline_seconds
+        return g.ftps_deadline
+
+
+@contextmanager
+def _as_storage_error() -> Iterator[None]:
+    try:
+        yield
+    except FtpsError as error:
+        raise StorageError(str(error)) from error
 
 
 def _ftp_files(ftp: ftplib.FTP_TLS, base_dir: str) -> list["StoredFile"]:

@@ -1,12 +1,17 @@
 """@transactional commits once at the outermost call; after-commit steps follow the commit."""
 
+import time
+
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import create_app
 from extensions import db
 from models.plan import Plan
 from utils.db import after_commit, in_transaction, restarted_on_deadlock, transactional
+from utils.deadlines import current_deadline
 
 
 def plan_count() -> int:
@@ -100,6 +105,58 @@ def test_a_failing_after_commit_step_is_logged_and_the_commit_stands(app_context
     assert plan_count() == 1
     assert seen == ["second step still runs"]
     assert "after-commit step failed" in caplog.text
+
+
+def failures_of(step: str) -> float:
+    return REGISTRY.get_sample_value("after_commit_failures_total", {"step": step}) or 0.0
+
+
+def test_in_a_request_after_commit_steps_share_a_short_deadline_and_cannot_fail_the_answer(
+    database_url,
+):
+    app = create_app(
+        "testing", {"SQLALCHEMY_DATABASE_URI": database_url, "AFTER_COMMIT_DEADLINE_SECONDS": 0.5}
+    )
+    seen = []
+
+    def remember_deadline():
+        seen.append(current_deadline() - time.monotonic())
+
+    def broken_after_commit_step():
+        raise OSError("storage hung")
+
+    @transactional
+    def save():
+        add_plan("uno")
+        after_commit(remember_deadline)
+        after_commit(broken_after_commit_step)
+
+    @app.post("/save")
+    def save_view():
+        save()
+        return {"saved": True}
+
+    before = failures_of("broken_after_commit_step")
+
+    response = app.test_client().post("/save")
+
+    assert (response.status_code, response.get_json()) == (200, {"saved": True})
+    assert failures_of("broken_after_commit_step") == before + 1
+    [left] = seen
+    assert 0 < left <= 0.5
+    assert plan_count() == 1
+
+
+def test_outside_a_request_after_commit_steps_have_no_shared_deadline(app_context):
+    seen = []
+
+    @transactional
+    def save():
+        add_plan("uno")
+        after_commit(lambda: seen.append(current_deadline()))
+
+    save()
+    assert seen == [None]
 
 
 def test_after_commit_outside_a_transaction_is_a_programming_error(app_context):
