@@ -6,6 +6,7 @@ import socket
 import time
 
 import pytest
+from celery.exceptions import Retry
 from sqlalchemy import select
 
 from extensions import db
@@ -17,6 +18,7 @@ from tests.job_fixtures import wait_for
 from utils.db import transactional
 from utils.jobs import enqueue, relay_jobs
 from utils.metrics import JOBS
+from utils.time import utcnow
 
 pytestmark = pytest.mark.slow
 
@@ -165,6 +167,29 @@ def test_a_relayed_job_still_waits_out_the_rest_of_its_countdown(worker_app, wor
         assert smtp_server.messages == []  # due 3 s after it was queued, not when relayed
         wait_for(lambda: smtp_server.messages, what="the mail, once due")
     assert time.monotonic() - queued_at >= 3
+
+
+def test_a_retry_the_broker_cannot_take_waits_in_the_outbox_instead_of_being_dropped(worker_app):
+    app = worker_app(
+        CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port()}/0",
+        MAIL_PORT=closed_port(),
+        JOB_RETRY_BACKOFF_SECONDS=60,
+    )
+    send_email = app.extensions["celery"].tasks["send_email"]
+    args = ["retry:1", "ana@example.com", "Reintento", "-"]
+    # As a worker runs it: the mail server is down, so the job asks for a retry.
+    send_email.push_request(id="job-1", args=args, kwargs={}, retries=0, called_directly=False)
+    try:
+        with pytest.raises(Retry):
+            send_email(*args)
+    finally:
+        send_email.pop_request()
+
+    with app.app_context():
+        db.session.rollback()
+        [kept] = db.session.scalars(select(OutboxJob)).all()
+        assert (kept.name, kept.args) == ("send_email", args)
+        assert 40 < (kept.due_at - utcnow()).total_seconds() <= 60  # the retry's delay
 
 
 @pytest.mark.parametrize("with_broker", [False, True], ids=["inline", "broker"])

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from amqp.exceptions import ChannelError
 from celery import Celery, Task
-from celery.exceptions import Retry
+from celery.exceptions import Reject, Retry
 from flask import Flask, current_app
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -99,7 +99,13 @@ class AppTask(Task):
             "Job %s[%s] failed (%s: %s); retry %s in %s s",
             self.name, self.request.id, type(error).__name__, error, attempt + 1, delay,
         )  # fmt: skip
-        raise self.retry(exc=error, countdown=delay, max_retries=config["JOB_MAX_RETRIES"])
+        try:
+            raise self.retry(exc=error, countdown=delay, max_retries=config["JOB_MAX_RETRIES"])
+        except Reject:
+            # The broker cannot take the retry (Celery would drop the job): the outbox keeps
+            # it for the relay, due as the retry would have been.
+            keep_for_relay(self.name, self.request.args, delay)
+            raise Retry(exc=error, when=delay) from None
 
     def _failed(self) -> None:
         JOBS.labels(self.name, "failed").inc()
@@ -221,6 +227,18 @@ def enqueue(name: str, *args, countdown: float | None = None) -> None:
 
     hand_over.__name__ = f"enqueue_{name}"
     after_commit(hand_over)
+
+
+def keep_for_relay(name: str, args, countdown: float) -> None:
+    """Put the job `name` in the outbox, due in `countdown` seconds, for the relay alone."""
+    db.session.rollback()  # the job's own transaction may have failed
+    _add_to_outbox(name, args, countdown)
+
+
+@transactional
+def _add_to_outbox(name: str, args, countdown: float) -> None:
+    due_at = utcnow() + timedelta(seconds=countdown)
+    db.session.add(OutboxJob(name=name, args=list(args), due_at=due_at))
 
 
 def relay_jobs() -> int:
