@@ -227,3 +227,18 @@ def test_metrics_report_the_jobs_waiting_in_the_outbox(worker_app):
     text = app.test_client().get("/metrics").get_data(as_text=True)
     assert "jobs_outbox_backlog 3.0" in text
     assert 'jobs_total{job="send_email",outcome="deferred"}' in text
+
+
+def test_metrics_answer_promptly_while_the_broker_is_frozen(own_redis, worker_app):
+    app = worker_app(CELERY_BROKER_URL=own_redis.url)
+    client = app.test_client()
+    assert "jobs_queue_depth 0.0" in client.get("/metrics").get_data(as_text=True)
+    own_redis.freeze()
+    try:
+        metrics, seconds = timed(lambda: client.get("/metrics"))
+    finally:
+        own_redis.thaw()
+    assert metrics.status_code == 200 and seconds < PROMPT_SECONDS
+    text = metrics.get_data(as_text=True)
+    assert "\njobs_queue_depth " not in text  # unknown, not made up
+    assert "jobs_outbox_backlog 0.0" in text
