@@ -16,7 +16,7 @@ from tests.api.test_claims import CLAIM
 from tests.guest_fixtures import published_invitation, rsvp
 from tests.job_fixtures import wait_for
 from utils.db import transactional
-from utils.jobs import enqueue, relay_jobs
+from utils.jobs import enqueue, keep_for_relay, relay_jobs
 from utils.metrics import JOBS
 from utils.time import utcnow
 
@@ -242,3 +242,14 @@ def test_metrics_answer_promptly_while_the_broker_is_frozen(own_redis, worker_ap
     text = metrics.get_data(as_text=True)
     assert "\njobs_queue_depth " not in text  # unknown, not made up
     assert "jobs_outbox_backlog 0.0" in text
+
+
+def test_cron_relays_what_the_outbox_holds_with_flask_jobs_relay(new_app, smtp_server):
+    # Without a broker the relay runs the job itself, as `make run` runs every job.
+    app = new_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_USE_TLS=False)
+    with app.app_context():
+        keep_for_relay("send_email", ["left:1", "ana@example.com", "Pendiente", "-"], 0)
+        result = app.test_cli_runner().invoke(args=["jobs", "relay"])
+        assert result.exit_code == 0 and result.output.endswith("Relayed 1 job.\n")
+        assert outbox() == []
+    assert subjects(smtp_server) == ["Pendiente"]
