@@ -1,6 +1,7 @@
 """Operator and developer commands: `flask orders expire`, `flask orders reconcile-refunds`,
 `flask tokens purge`, `flask idempotency purge`, `flask mail purge-deliveries`, `flask media
-sweep-orphans`, `flask izipay simulate-ipn`, `flask backup create|restore`."""
+sweep-orphans`, `flask jobs relay|purge-outbox`, `flask izipay simulate-ipn`, `flask backup
+create|restore`."""
 
 import time
 from datetime import timedelta
@@ -13,6 +14,7 @@ from flask.cli import AppGroup
 
 from services import backups, idempotency, mailer, orders, orphan_files, payments, tokens
 from services.exceptions import AppError
+from utils.jobs import purge_outbox, relay_jobs
 from utils.media import local_app_url
 
 orders_cli = AppGroup("orders", help="Order maintenance.")
@@ -21,6 +23,7 @@ izipay_cli = AppGroup("izipay", help="Izipay developer tools.")
 idempotency_cli = AppGroup("idempotency", help="Idempotency-Key upkeep.")
 media_cli = AppGroup("media", help="Stored media upkeep.")
 mail_cli = AppGroup("mail", help="E-mail upkeep.")
+jobs_cli = AppGroup("jobs", help="Background job upkeep.")
 backup_cli = AppGroup("backup", help="Backups of the database and the media, and their restore.")
 
 
@@ -60,6 +63,20 @@ def purge_deliveries_command():
     """Forget e-mail delivery records older than 30 days."""
     removed = mailer.purge_deliveries()
     click.echo(f"Removed {removed} delivery records.")
+
+
+@jobs_cli.command("relay")
+def relay_jobs_command():
+    """Hand to the broker the jobs left in the outbox while it was down."""
+    relayed = relay_jobs()
+    click.echo(f"Relayed {relayed} job{'s' if relayed != 1 else ''}.")
+
+
+@jobs_cli.command("purge-outbox")
+def purge_outbox_command():
+    """Delete outbox jobs that could not be relayed for a week."""
+    removed = purge_outbox()
+    click.echo(f"Removed {removed} outbox jobs.")
 
 
 @izipay_cli.command("simulate-ipn")
@@ -196,6 +213,7 @@ def restore_backup_command(archive: Path, no_media: bool):
 
 def register_commands(app: Flask) -> None:
     for group in (
-        orders_cli, tokens_cli, idempotency_cli, mail_cli, media_cli, izipay_cli, backup_cli,
+        orders_cli, tokens_cli, idempotency_cli, mail_cli, media_cli, jobs_cli, izipay_cli,
+        backup_cli,
     ):  # fmt: skip
         app.cli.add_command(group)

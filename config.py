@@ -195,6 +195,11 @@ class Config:
     JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 6)
     # The first retry waits this long, each next one twice as long (at most an hour).
     JOB_RETRY_BACKOFF_SECONDS = env_int("JOB_RETRY_BACKOFF_SECONDS", 30)
+    # A request hands its jobs to a Redis broker with this connect and read timeout, once:
+    # a frozen broker costs it about that long, and the jobs stay in the outbox for the relay.
+    # The process then leaves its jobs there without asking for JOB_BROKER_PAUSE_SECONDS.
+    JOB_BROKER_TIMEOUT_SECONDS = float(env_str("JOB_BROKER_TIMEOUT_SECONDS", "0.2"))
+    JOB_BROKER_PAUSE_SECONDS = float(env_str("JOB_BROKER_PAUSE_SECONDS", "15"))
     # An owner gets at most one e-mail of new RSVP answers per invitation per this many seconds.
     RSVP_NOTICE_SECONDS = env_int("RSVP_NOTICE_SECONDS", 300)
     # The port a worker serves its /metrics on (0: none).

@@ -9,7 +9,7 @@ from celery.signals import setup_logging, worker_ready
 from prometheus_client import REGISTRY, start_http_server
 
 from app import create_app
-from utils.jobs import queue_depth
+from utils.jobs import outbox_backlog, queue_depth
 from utils.metrics import QueueDepthCollector
 
 flask_app = create_app()
@@ -21,6 +21,16 @@ if celery_app.conf.task_always_eager:
     )
 
 
+def in_app_context(read):
+    """`read` called in the Flask app's context (the metrics server's thread has none)."""
+
+    def call():
+        with flask_app.app_context():
+            return read()
+
+    return call
+
+
 @setup_logging.connect
 def keep_the_apps_logging(**_):
     """Celery leaves logging alone: create_app configured it (LOG_LEVEL, LOG_FORMAT, redaction)."""
@@ -30,5 +40,7 @@ def keep_the_apps_logging(**_):
 def serve_worker_metrics(**_):
     port = flask_app.config["WORKER_METRICS_PORT"]
     if port:
-        REGISTRY.register(QueueDepthCollector(lambda: queue_depth(celery_app)))
+        REGISTRY.register(
+            QueueDepthCollector(lambda: queue_depth(celery_app), in_app_context(outbox_backlog))
+        )
         start_http_server(port, addr="127.0.0.1")  # for a local Prometheus or agent

@@ -18,7 +18,7 @@ from services import (
     stored_files,
     tokens,
 )
-from utils.jobs import job
+from utils.jobs import job, purge_outbox, relay_jobs
 
 
 @job("send_email")
@@ -41,6 +41,11 @@ def delete_stored_files(keys: list[str]) -> int:
     return stored_files.delete_stored_files(keys)
 
 
+@job("relay_jobs")
+def relay_outbox() -> int:
+    return relay_jobs()
+
+
 @job("expire_orders")
 def expire_orders() -> int:
     return orders.expire_due_orders()
@@ -57,6 +62,7 @@ def purge_expired_records() -> dict[str, int]:
         "revoked_tokens": tokens.purge_expired_revocations(),
         "idempotency_keys": idempotency.purge_expired(),
         "email_deliveries": mailer.purge_deliveries(),
+        "outbox_jobs": purge_outbox(),
     }
 
 
@@ -68,6 +74,8 @@ def sweep_orphan_files() -> dict[str, int]:
 # Lima times (the Celery app's timezone). deploy/crontab runs the same work for hosts without
 # beat: run one or the other, and one beat per deployment.
 BEAT_SCHEDULE = {
+    # Jobs whose process could not hand them to the broker (it was down) leave from here.
+    "relay-jobs": {"task": "relay_jobs", "schedule": 30.0},
     "expire-orders": {"task": "expire_orders", "schedule": 300.0},
     "reconcile-refunds": {"task": "reconcile_refunds", "schedule": 600.0},
     "purge-expired-records": {

@@ -14,6 +14,7 @@ from models.invitation_media import InvitationMedia
 from models.invitation_response import InvitationResponse
 from models.invitation_response_change import InvitationResponseChange
 from models.invitation_url import InvitationUrl
+from models.job_outbox import OutboxJob
 from models.order import Order, OrderEvent, OrderItem
 from models.payment_transaction import PaymentTransaction
 from models.plan import Plan
@@ -41,6 +42,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderItem",
+    "OutboxJob",
     "PasswordResetToken",
     "PaymentTransaction",
     "Plan",

@@ -17,7 +17,8 @@ from tests import factories
 from tests.dbutil import fresh_database
 
 # Real local servers the tests talk to (a gateway speaking Izipay's protocol, SMTP, Redis),
-# the fixtures of the payment tests built on them, and the app served by processes of its own.
+# the fixtures of the payment tests built on them, the app served by processes of its own, and
+# a Celery worker for the background jobs.
 pytest_plugins = [
     "tests.izipay_server",
     "tests.smtp_server",
@@ -25,6 +26,7 @@ pytest_plugins = [
     "tests.ftps_server",
     "tests.payment_fixtures",
     "tests.app_processes",
+    "tests.job_fixtures",
 ]
 
 

@@ -6,13 +6,13 @@ import socket
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from sqlalchemy import select
 
 from extensions import db
 from models.invitation import Invitation
 from services import mailer, preview_cards
 from tests.guest_fixtures import guest_link, published_invitation, rsvp
+from tests.job_fixtures import wait_for
 from tests.smtp_server import SMTPServer
 from utils.db import transactional
 from utils.jobs import queue_depth
@@ -26,15 +26,6 @@ class RolledBack(Exception):
     pass
 
 
-def wait_for(condition, timeout=15.0, what="the job"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := condition():
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
-
-
 def subjects(smtp_server) -> list[str]:
     return [message["Subject"] for *_, message in smtp_server.messages]
 
@@ -43,37 +34,6 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture
-def worker_app(new_app, redis_url, redis_prefix, smtp_server, media_root):
-    """An app whose jobs go through Redis to a worker thread, mailing the test SMTP server."""
-
-    def build(**overrides):
-        settings = {
-            "CELERY_BROKER_URL": redis_url,
-            "REDIS_KEY_PREFIX": redis_prefix,
-            "MEDIA_ROOT": str(media_root),
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": smtp_server.port,
-            "MAIL_USE_TLS": False,
-        }
-        return new_app(**{**settings, **overrides})
-
-    return build
-
-
-@pytest.fixture
-def worker():
-    """`with worker(app):` runs a Celery worker thread consuming the app's queue."""
-
-    def run(app):
-        # One job at a time (solo pool), so a later job finishing proves earlier ones ran.
-        return start_worker(
-            app.extensions["celery"], pool="solo", perform_ping_check=False, loglevel="WARNING"
-        )
-
-    return run
 
 
 def test_a_mail_leaves_for_the_worker_only_once_its_transaction_commits(
@@ -237,23 +197,6 @@ def test_without_a_broker_jobs_run_inline_after_commit(new_app, smtp_server):
     with app.app_context():
         mail_then_check()
     assert subjects(smtp_server) == ["Inline"]
-
-
-def test_a_broker_that_is_down_runs_the_job_inline_instead_of_losing_it(new_app, smtp_server):
-    app = new_app(
-        CELERY_BROKER_URL=f"redis://127.0.0.1:{closed_port()}/0",
-        MAIL_SERVER="127.0.0.1",
-        MAIL_PORT=smtp_server.port,
-        MAIL_USE_TLS=False,
-    )
-    inline = JOBS.labels("send_email", "ran_inline")
-    before = inline._value.get()
-    started = time.monotonic()
-    with app.app_context():
-        transactional(lambda: mailer.queue_mail("inline:2", "ana@example.com", "Inline", "-"))()
-    assert subjects(smtp_server) == ["Inline"]
-    assert inline._value.get() == before + 1
-    assert time.monotonic() - started < 10
 
 
 def test_metrics_report_the_jobs_waiting_in_the_queue(worker_app, redis_prefix):

@@ -58,7 +58,8 @@ EMAILS = Counter(
 )  # fmt: skip
 JOBS = Counter(
     "jobs_total",
-    "Background jobs by name and outcome: succeeded, retried, failed, ran_inline (broker down).",
+    "Background jobs by name and outcome: succeeded, retried, failed, deferred (left in the "
+    "outbox, the broker being down), relayed (handed over from the outbox later).",
     ["job", "outcome"],
 )
 
@@ -92,11 +93,12 @@ def _metrics() -> Response:
         text = generate_latest(registry)
     else:
         text = generate_latest()
-    # Asked of the broker now, not kept per process: every web process reports the same queue.
+    # Asked of the broker and the database now, not kept per process: every web process
+    # reports the same queue and outbox.
     depth = current_app.extensions.get("job_queue_depth")
     if depth is not None:
         queue = CollectorRegistry()
-        queue.register(QueueDepthCollector(depth))
+        queue.register(QueueDepthCollector(depth, current_app.extensions["job_outbox_backlog"]))
         text += generate_latest(queue)
     return Response(text, mimetype=CONTENT_TYPE_LATEST)
 
@@ -118,11 +120,13 @@ def _require_metrics_token() -> None:
 
 
 class QueueDepthCollector:
-    """`jobs_queue_depth`: jobs waiting for a worker, asked of the broker at each scrape
-    (absent when the broker cannot be reached, or jobs run inline)."""
+    """`jobs_queue_depth`: jobs waiting for a worker, asked of the broker at each scrape, and
+    `jobs_outbox_backlog`: jobs committed but not yet handed to the broker, asked of the
+    database (each absent when it cannot be reached, or jobs run inline)."""
 
-    def __init__(self, depth):
+    def __init__(self, depth, backlog):
         self._depth = depth
+        self._backlog = backlog
 
     def collect(self):
         gauge = GaugeMetricFamily("jobs_queue_depth", "Background jobs waiting for a worker.")
@@ -130,3 +134,10 @@ class QueueDepthCollector:
         if depth is not None:
             gauge.add_metric([], depth)
         yield gauge
+        backlog = GaugeMetricFamily(
+            "jobs_outbox_backlog", "Background jobs committed, waiting to be handed to the broker."
+        )
+        count = self._backlog()
+        if count is not None:
+            backlog.add_metric([], count)
+        yield backlog
