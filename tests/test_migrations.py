@@ -184,11 +184,13 @@ def test_the_autoincrement_rebuild_keeps_rows_children_and_indexes_both_ways():
 
 
 def _row_counts() -> dict[str, int]:
+    """Rows per table the database has now (tables of later revisions are not there yet)."""
     with db.engine.connect() as connection:
+        present = set(inspect(connection).get_table_names())
         return {
             table.name: connection.execute(select(func.count()).select_from(table)).scalar()
             for table in db.metadata.sorted_tables
-            if table.name != "retired_link_codes"
+            if table.name in present and table.name != "retired_link_codes"
         }
 
 
