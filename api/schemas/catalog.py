@@ -16,6 +16,7 @@ from api.schemas.fields import (
     Currency,
     Money,
     MoneyInput,
+    MultilineText,
     NonBlankText,
     Pattern,
     QueryBool,
@@ -25,10 +26,12 @@ from extensions import ma
 from models.plan import Plan
 from models.template import CATEGORIES, Template
 from utils.safe_json import INT64_MAX
+from utils.text import CONTROL_RANGES
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 # An http(s) URL, or a path on this site such as the seeded `/previews/<slug>`.
-ASSET_URL_PATTERN = r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?|/([^/\s][^\s]*)?)$"
+_URL_CHAR = rf"[^\s{CONTROL_RANGES}]"
+ASSET_URL_PATTERN = rf"^(https?://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?(/{_URL_CHAR}*)?|/([^/\s{CONTROL_RANGES}]{_URL_CHAR}*)?)$"
 MAX_JSON_CHARS = 20_000
 # Plan features the editor enforces, each with its type; no others are accepted.
 PLAN_FEATURES = {
@@ -184,7 +187,7 @@ class AdminTemplateSchema(ma.SQLAlchemyAutoSchema):
 class PlanUpdateSchema(Schema):
     name = NonBlankText(100)
     slug = Slug()
-    description = Text(allow_none=True, validate=validate.Length(max=5000))
+    description = MultilineText(allow_none=True, validate=validate.Length(max=5000))
     price = MoneyInput()
     features = Features(validate=validate_features)
     is_active = Bool()
@@ -201,7 +204,7 @@ class TemplateUpdateSchema(Schema):
     name = NonBlankText(120)
     slug = Slug()
     category = Category()
-    description = Text(allow_none=True, validate=validate.Length(max=5000))
+    description = MultilineText(allow_none=True, validate=validate.Length(max=5000))
     price = MoneyInput()
     preview_url = AssetUrl()
     thumbnail_url = AssetUrl()

@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, event, text
 
 from app import create_app
 from extensions import db
+from tests.guest_fixtures import published_invitation
 
 DEEP_JSON = "[" * 10_000 + "]" * 10_000
 DEEP_OBJECT = '{"a":' * 10_000 + "1" + "}" * 10_000
@@ -189,3 +190,80 @@ def test_a_database_lost_mid_request_answers_503_json(fragile_app, database_url,
 
     after = fragile_app.test_client().get("/health")
     assert after.status_code == 200, "the pool recovers once the database is back"
+
+
+# --- Control characters in text ----------------------------------------------------------
+
+LINE_BREAKS_AND_CONTROLS = ["\n", "\r\n", "\t", "\x00", "\x1b", "\x7f", "\x85", "\u2028", "\u2029"]
+
+
+def single_line_cases(invitation_id: int, code: str) -> list[tuple[str, str, dict, str]]:
+    """(method, path, body with `{}` where the hostile text goes, field) of single-line fields
+    across the API: titles, names, slugs, captions' kin, phones, e-mails, URLs, queries."""
+    editor = f"/api/editor/{invitation_id}"
+    rsvp = f"/api/public/invitations/{code}/rsvp"
+    person = {"email": "a@b.pe", "password": "secreto123", "last_name": "Q"}
+    guest = {"guest_name": "Rosa", "status": "declined", "number_of_guests": 0}
+    return [
+        ("POST", "/api/auth/register", {**person, "first_name": "Ana{}"}, "first_name"),
+        ("POST", "/api/auth/register", {**person, "first_name": "Ana", "email": "a@b.pe{}"},
+         "email"),
+        ("PATCH", f"/api/invitations/{invitation_id}", {"title": "Boda{}Bcc: x"}, "title"),
+        ("PATCH", f"{editor}/data", {"couple_bride_name": "Ana{}"}, "couple_bride_name"),
+        ("PATCH", f"{editor}/data", {"subtitle": "{}"}, "subtitle"),
+        ("PATCH", f"{editor}/data", {"ceremony_map_url": "https://maps.pe/a{}b"},
+         "ceremony_map_url"),
+        ("PATCH", f"{editor}/data", {"contact_phone": "987{}654321"}, "contact_phone"),
+        ("POST", f"{editor}/events", {"event_type": "ceremonia", "title": "Misa{}"}, "title"),
+        ("POST", f"/api/invitations/{invitation_id}/urls",
+         {"kind": "guest", "guest_name": "Familia{}Pérez", "max_guests": 2}, "guest_name"),
+        ("POST", f"/api/invitations/{invitation_id}/urls",
+         {"kind": "custom", "slug": "ana-y-luis{}"}, "slug"),
+        ("POST", rsvp, {**guest, "guest_name": "Rosa{}Díaz"}, "guest_name"),
+        ("POST", rsvp, {**guest, "phone": "987654321{}"}, "phone"),
+        ("POST", rsvp, {**guest, "email": "rosa@example.com{}"}, "email"),
+        ("POST", "/api/testimonials", {"message": "Todo salió muy bien.", "rating": 5,
+                                       "author_name": "Ana{}Q."}, "author_name"),
+    ]  # fmt: skip
+
+
+def test_control_characters_in_single_line_fields_are_a_422_naming_the_field(
+    client, headers, caplog
+):
+    invitation = published_invitation(client, headers)
+    wrong = []
+    for method, path, body, field in single_line_cases(invitation["id"], invitation["main_code"]):
+        for char in LINE_BREAKS_AND_CONTROLS:
+            sent = {name: value.replace("{}", char) if isinstance(value, str) else value
+                    for name, value in body.items()}  # fmt: skip
+            caplog.clear()
+            response = client.open(path, method=method, json=sent, headers=headers)
+            answer = response.get_json() or {}
+            if response.status_code != 422 or field not in answer.get("details", {}):
+                wrong.append(f"{method} {path} {field}={sent[field]!r}: {response.status_code}")
+                continue
+            assert_client_error_without_traceback(response, caplog)
+    assert wrong == []
+
+
+def test_multi_line_fields_keep_line_breaks_as_newlines_and_refuse_other_controls(client, headers):
+    invitation = published_invitation(client, headers)
+    data = f"/api/editor/{invitation['id']}/data"
+
+    saved = client.patch(
+        data, json={"welcome_message": "Hola\r\nfamilia\u2028y amigos\rfin"}, headers=headers
+    )
+    answer = client.post(
+        f"/api/public/invitations/{invitation['main_code']}/rsvp",
+        json={"guest_name": "Rosa", "status": "declined", "number_of_guests": 0,
+              "message": "Gracias\r\n¡Felicidades!"},
+    )  # fmt: skip
+
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["welcome_message"] == "Hola\nfamilia\ny amigos\nfin"
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["message"] == "Gracias\n¡Felicidades!"
+    for char in ("\t", "\x00", "\x0b", "\x1b", "\x7f", "\x9b"):
+        refused = client.patch(data, json={"welcome_message": f"Hola{char}"}, headers=headers)
+        assert refused.status_code == 422, repr(char)
+        assert list(refused.get_json()["details"]) == ["welcome_message"]
