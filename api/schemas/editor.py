@@ -6,14 +6,23 @@ the columns with a format of their own (colours, URLs, times, coordinates, JSON 
 theirs below. A column of a type not handled here fails at import, so none is left unchecked.
 """
 
-from datetime import UTC
 from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import JSON, Boolean, Date, Integer, Numeric, String
 from sqlalchemy import Text as TextType
 
-from api.schemas.fields import Bool, Email, Id, MultilineText, NonBlankText, Pattern, Text
+from api.schemas.fields import (
+    Bool,
+    Day,
+    Email,
+    Id,
+    Moment,
+    MultilineText,
+    NonBlankText,
+    Pattern,
+    Text,
+)
 from api.schemas.invitations import InvitationDataSchema
 from extensions import ma
 from models.invitation_data import LANGUAGES, InvitationData
@@ -132,7 +141,7 @@ SPECIAL_FIELDS = {
     "reception_longitude": lambda: Coordinate(180, allow_none=True),
     "ceremony_time": lambda: Text(allow_none=True, validate=Pattern(TIME_PATTERN, error="HH:MM.")),
     "reception_time": lambda: Text(allow_none=True, validate=Pattern(TIME_PATTERN, error="HH:MM.")),
-    "event_date": lambda: fields.AwareDateTime(default_timezone=UTC, allow_none=True),
+    "event_date": lambda: Moment(allow_none=True),
     "timezone": lambda: fields.String(validate=validate.OneOf(TIMEZONES)),
     "language": lambda: fields.String(validate=validate.OneOf(LANGUAGES)),
     "contact_email": lambda: Email(allow_none=True),
@@ -187,7 +196,7 @@ def _field_for_column(name: str) -> fields.Field:
     if isinstance(kind, TextType | String):
         return MultilineText(allow_none=nullable, validate=validate.Length(max=MAX_LONG_TEXT))
     if isinstance(kind, Date):
-        return fields.Date(allow_none=nullable)
+        return Day(allow_none=nullable)
     if isinstance(kind, Integer | Numeric | JSON | UTCDateTime):
         raise TypeError(f"InvitationData.{name} needs an entry in SPECIAL_FIELDS")
     raise TypeError(f"InvitationData.{name}: no editor field for {kind!r}")
@@ -251,8 +260,8 @@ class EventUpdateSchema(Schema):
     event_type = fields.String(validate=validate.OneOf(EVENT_TYPES))
     title = NonBlankText(200)
     description = MultilineText(allow_none=True, validate=validate.Length(max=MAX_LONG_TEXT))
-    starts_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
-    ends_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
+    starts_at = Moment(allow_none=True)
+    ends_at = Moment(allow_none=True)
     venue_name = Text(allow_none=True, validate=validate.Length(max=200))
     venue_address = Text(allow_none=True, validate=validate.Length(max=300))
     map_url = Url(allow_none=True)

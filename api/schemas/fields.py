@@ -1,6 +1,7 @@
 """Custom fields and validators shared by the schemas, each documented as the server applies it."""
 
 import re
+from datetime import UTC, date
 from decimal import Decimal, InvalidOperation
 
 from flask_smorest.fields import Upload
@@ -131,6 +132,53 @@ def Email(**kwargs):  # noqa: N802
         metadata={"format": "email", **kwargs.pop("metadata", {})},
         **kwargs,
     )
+
+
+# The dates an event, an RSVP deadline or a coupon may have: far from the ends of the
+# calendar, so adding a day or moving to a time zone never overflows.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+DATE_RANGE = f"From {EARLIEST_DAY} to {LATEST_DAY}."
+
+
+def _in_range(field: fields.Field, day: date) -> None:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise field.make_error("out_of_range")
+
+
+class Day(fields.Date):
+    """A calendar date from EARLIEST_DAY to LATEST_DAY."""
+
+    default_error_messages = {"out_of_range": f"Must be from {EARLIEST_DAY} to {LATEST_DAY}."}
+
+    def __init__(self, **kwargs):
+        metadata = {"description": DATE_RANGE, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        _in_range(self, day)
+        return day
+
+
+class Moment(fields.AwareDateTime):
+    """An ISO 8601 date-time (no offset means UTC) on a day from EARLIEST_DAY to LATEST_DAY,
+    loaded as an aware UTC datetime."""
+
+    default_error_messages = {"out_of_range": f"Must be from {EARLIEST_DAY} to {LATEST_DAY}."}
+
+    def __init__(self, **kwargs):
+        metadata = {"description": DATE_RANGE, **kwargs.pop("metadata", {})}
+        super().__init__(default_timezone=UTC, metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError as error:
+            raise self.make_error("out_of_range") from error
+        _in_range(self, moment.date())
+        return moment
 
 
 def Id(**kwargs):  # noqa: N802
