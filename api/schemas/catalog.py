@@ -21,6 +21,7 @@ from api.schemas.fields import (
     Pattern,
     QueryBool,
     Text,
+    UnicodeText,
 )
 from extensions import ma
 from models.plan import Plan
@@ -110,8 +111,9 @@ def Features(**kwargs):  # noqa: N802
 
 
 def TemplateConfig(**kwargs):  # noqa: N802
+    # Free-form for the templates' code: keys are never shown as text, so any key passes.
     return fields.Dict(
-        keys=Text(),
+        keys=UnicodeText(),
         values=AnyJson(allow_none=True),
         metadata={"description": f"Free-form, at most {MAX_JSON_CHARS} characters as JSON."},
         **kwargs,
