@@ -26,7 +26,6 @@ from api.schemas.fields import (
 from extensions import ma
 from models.plan import Plan
 from models.template import CATEGORIES, Template
-from utils.safe_json import INT64_MAX
 from utils.text import CONTROL_RANGES
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -45,10 +44,13 @@ PLAN_FEATURES = {
     "video": bool,
     "rsvp": bool,
 }
+# The most a number feature may be: enough for any plan, and `online_days` of it still
+# ends inside the calendar (a larger one made every invitation of the plan a 500).
+MAX_FEATURE_NUMBER = 100_000
 _FEATURE_PROPERTIES = {
     name: {"type": "boolean"}
     if kind is bool
-    else {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
+    else {"type": "integer", "minimum": 0, "maximum": MAX_FEATURE_NUMBER}
     for name, kind in PLAN_FEATURES.items()
 }
 
@@ -61,8 +63,12 @@ def validate_features(features: dict) -> None:
             problems.append(f"Unknown feature {key!r}; known: {', '.join(PLAN_FEATURES)}.")
         elif kind is bool and not isinstance(value, bool):
             problems.append(f"{key} must be true or false.")
-        elif kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            problems.append(f"{key} must be a whole number of 0 or more.")
+        elif kind is int and (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 <= value <= MAX_FEATURE_NUMBER
+        ):
+            problems.append(f"{key} must be a whole number from 0 to {MAX_FEATURE_NUMBER}.")
     if problems:
         raise ValidationError(problems)
 

@@ -201,6 +201,21 @@ def test_dates_far_from_now_are_a_422_wherever_a_client_stores_one(
     assert wrong == []
 
 
+@pytest.mark.parametrize("online_days", [10**15, 3_000_000, 100_001, -1])
+def test_a_plan_feature_number_out_of_range_is_a_422(client, admin_headers, caplog, online_days):
+    plan = {"name": "Eterno", "slug": "eterno", "price": "10.00"}
+
+    response = client.post(
+        "/api/admin/plans",
+        json={**plan, "features": {"online_days": online_days}},
+        headers=admin_headers,
+    )
+
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert list(response.get_json()["details"]) == ["features"]
+    assert_client_error_without_traceback(response, caplog)
+
+
 def test_the_first_and_last_days_allowed_are_accepted(client, headers):
     invitation = published_invitation(client, headers)
     for event_date, deadline in (("2000-01-01T05:00:00Z", "2000-01-01"),
