@@ -161,6 +161,33 @@ def test_if_match_that_names_no_version_is_a_412_json(client, headers, caplog, i
     assert_client_error_without_traceback(response, caplog)
 
 
+@pytest.mark.parametrize("value", ['""', 'W/""', '*, ""', '"', ",", "W/", "x" * 4_000])
+def test_hostile_if_none_match_still_serves_the_page(client, headers, caplog, value):
+    invitation = published_invitation(client, headers)
+
+    response = client.get(
+        f"/api/public/invitations/{invitation['main_code']}", headers={"If-None-Match": value}
+    )
+
+    assert response.status_code == 200
+    assert not any(record.exc_info for record in caplog.records)
+
+
+@pytest.mark.parametrize("key", ["", "\t", "clave\x7f", "é" * 3, "k" * 256])
+def test_an_idempotency_key_that_is_not_printable_ascii_is_a_422(client, headers, caplog, key):
+    invitation = published_invitation(client, headers)
+
+    response = client.post(
+        f"/api/public/invitations/{invitation['main_code']}/rsvp",
+        json={"guest_name": "Rosa", "status": "declined", "number_of_guests": 0},
+        headers={"Idempotency-Key": key},
+    )
+
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert list(response.get_json()["details"]) == ["Idempotency-Key"]
+    assert_client_error_without_traceback(response, caplog)
+
+
 FAR_DATES = ["9999-12-31T23:00:00Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+05:00",
              "1999-12-31T23:59:59Z", "2200-01-01T00:00:00Z"]  # fmt: skip
 
