@@ -1,8 +1,4 @@
-"""The invitation as a calendar file (RFC 5545) guests add to their phone's calendar.
-
-Every text goes in as an icalendar `vText`, which escapes it; control characters, which
-RFC 5545 does not allow in text (text saved before the API refused them), are left out.
-"""
+"""The invitation as a calendar file (RFC 5545) guests add to their phone's calendar."""
 
 from __future__ import annotations
 
@@ -86,6 +82,8 @@ def _event(uid, summary, start, end, location, description, link, stamp) -> ical
     return event
 
 
+# Every text goes in as a vText, which escapes it; control characters, which RFC 5545 does not
+# allow in text (saved before the API refused them), are left out.
 def _line(text: str) -> icalendar.vText:
     return icalendar.vText(one_line(text))
 

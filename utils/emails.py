@@ -1,5 +1,4 @@
-"""E-mail addresses as identity, lookups and rate-limit keys spell them, and the SPA links
-e-mails carry."""
+"""E-mail addresses as identity and lookups spell them, and the SPA links e-mails carry."""
 
 import unicodedata
 
