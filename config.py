@@ -140,6 +140,9 @@ class Config:
 
     PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL")
     FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000")
+    # The SPA's routes e-mails link to, after FRONTEND_URL; the reset token is appended.
+    FRONTEND_RESET_PASSWORD_PATH = env_str("FRONTEND_RESET_PASSWORD_PATH", "/reset-password?token=")
+    FRONTEND_MY_INVITATIONS_PATH = env_str("FRONTEND_MY_INVITATIONS_PATH", "/mis-invitaciones")
     # The public invitation page cache (README, "The guest side"); 0 turns it off.
     PUBLIC_CACHE_TTL_SECONDS = env_int("PUBLIC_CACHE_TTL_SECONDS", 300)
     PUBLIC_CACHE_MAX_ENTRIES = env_int("PUBLIC_CACHE_MAX_ENTRIES", 2000)

@@ -50,7 +50,8 @@ def expected_versions() -> frozenset[int] | None:
         return None
     versions = set()
     for tag in tags.as_set():
-        match = STRONG_VERSION.fullmatch(tag)
+        # An empty tag (`""`) is parsed as None: it names no version.
+        match = STRONG_VERSION.fullmatch(tag) if isinstance(tag, str) else None
         if match:
             versions.add(int(match.group(1)))
     return frozenset(versions)

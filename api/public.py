@@ -120,6 +120,6 @@ def get_calendar(code: str):
     view = public_pages.build_view(public_pages.load_link(code))
     body = calendar_files.invitation_calendar(view)
     response = current_app.response_class(body, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="{view.code}.ics"'
+    response.headers.set("Content-Disposition", "attachment", filename=f"{view.code}.ics")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response

@@ -23,7 +23,7 @@ from services.exceptions import (
 )
 from utils import login_throttle
 from utils.db import transactional
-from utils.emails import normalize_email
+from utils.emails import normalize_email, spa_link
 from utils.passwords import check_password, hash_password
 from utils.time import utcnow
 
@@ -153,7 +153,7 @@ def forgot_password(email: str) -> None:
             expires_at=utcnow() + RESET_TOKEN_TTL,
         )
     )
-    link = f"{current_app.config['FRONTEND_URL']}/reset-password?token={raw_token}"
+    link = spa_link("FRONTEND_RESET_PASSWORD_PATH", raw_token)
     # Only a stored token may be mailed: a rolled-back request sends nothing.
     mailer.queue_mail(
         f"password-reset:{_hash_token(raw_token)[:32]}",

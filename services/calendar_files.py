@@ -10,6 +10,7 @@ import icalendar
 
 from services.public_pages import PublicView, display_names
 from utils.links import short_link_url
+from utils.text import one_line, without_controls
 from utils.time import LIMA, utcnow
 
 PRODUCT_ID = "-//Invitaciones Web//Invitacion//ES"
@@ -30,7 +31,7 @@ def invitation_calendar(view: PublicView) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", view.title or names)
+    calendar.add("x-wr-calname", _line(view.title or names))
     stamp = utcnow()
     starts: list[datetime] = []
     for event in view.events:
@@ -72,12 +73,19 @@ def _event(uid, summary, start, end, location, description, link, stamp) -> ical
     event.add("dtstamp", stamp)
     event.add("dtstart", start)
     event.add("dtend", end)
-    event.add("summary", summary)
+    event.add("summary", _line(summary))
     if location:
-        event.add("location", location)
-    event.add("description", f"{description}\n\n{link}" if description else link)
+        event.add("location", _line(location))
+    text = f"{without_controls(description)}\n\n{link}" if description else link
+    event.add("description", icalendar.vText(text))
     event.add("url", link)
     return event
+
+
+# Every text goes in as a vText, which escapes it; control characters, which RFC 5545 does not
+# allow in text (saved before the API refused them), are left out.
+def _line(text: str) -> icalendar.vText:
+    return icalendar.vText(one_line(text))
 
 
 def _zone(name: str | None) -> ZoneInfo:

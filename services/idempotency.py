@@ -20,7 +20,8 @@ from utils.db import transactional
 from utils.time import utcnow
 
 HEADER = "Idempotency-Key"
-KEY_FORMAT = re.compile(r"^[\x20-\x7e]{1,255}$")
+KEY_PATTERN = r"^[\x20-\x7e]{1,255}$"
+KEY_FORMAT = re.compile(KEY_PATTERN)
 KEPT_FOR = timedelta(hours=24)
 
 
@@ -40,7 +41,7 @@ class StoredResponse:
 
 
 def validate_key(key: str) -> str:
-    if not KEY_FORMAT.match(key):
+    if not KEY_FORMAT.fullmatch(key):
         raise ValidationError(
             details={HEADER: ["1 to 255 printable ASCII characters."]},
         )

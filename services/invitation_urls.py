@@ -68,7 +68,8 @@ IMPORT_HEADER_HELP = (
     "The first line must be the header guest_name,max_guests,phone (phone is optional; "
     "commas or semicolons)."
 )
-WHOLE_NUMBER = re.compile(r"[0-9]+")
+# A few digits: a longer number is out of range anyway, and is never read as an int.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 WHATSAPP_URL = "https://wa.me/"
 PLACEHOLDERS = re.compile(r"\{(guest_name|passes|link)\}")

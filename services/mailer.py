@@ -10,6 +10,7 @@ import smtplib
 import time
 from datetime import timedelta
 from email.message import EmailMessage
+from email.utils import make_msgid, parseaddr
 
 from flask import current_app
 from sqlalchemy import delete
@@ -21,6 +22,7 @@ from utils.db import transactional
 from utils.deadlines import shut_at
 from utils.jobs import enqueue
 from utils.metrics import EMAILS
+from utils.text import one_line
 from utils.time import utcnow
 
 logger = logging.getLogger(__name__)
@@ -71,11 +73,7 @@ def send_mail(to: str, subject: str, body: str) -> None:
         logger.info("E-mail (not sent, MAIL_SERVER unset) to=%s subject=%s\n%s", to, subject, body)
         EMAILS.labels("logged").inc()
         return
-    message = EmailMessage()
-    message["From"] = config["MAIL_DEFAULT_SENDER"]
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
+    message = compose(config["MAIL_DEFAULT_SENDER"], to, subject, body)
     timeout = config["MAIL_TIMEOUT_SECONDS"]
     smtp = smtplib.SMTP(timeout=timeout)
     try:
@@ -92,3 +90,21 @@ def send_mail(to: str, subject: str, body: str) -> None:
         raise
     EMAILS.labels("sent").inc()
     logger.info("E-mail sent to=%s subject=%s", to, subject)
+
+
+def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    """The message as mail servers expect it: with `Date` and a `Message-ID` of the sender's
+    domain (receivers down-rank mail without them), every header through the email package."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    # A subject made of text stored before line breaks were refused stays one header line.
+    message["Subject"] = one_line(subject)
+    message["Date"] = utcnow()
+    message["Message-ID"] = make_msgid(domain=_domain(sender))
+    message.set_content(body)
+    return message
+
+
+def _domain(sender: str) -> str | None:
+    return parseaddr(sender)[1].rpartition("@")[2] or None

@@ -2,7 +2,7 @@
 
 import secrets
 import string
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
@@ -31,7 +31,7 @@ from services.exceptions import InvalidStateError, NotFoundError, ServiceUnavail
 from utils.db import escape_like, restarted_on_deadlock, transactional
 from utils.money import ZERO
 from utils.pagination import Page, paginate
-from utils.time import LIMA, lima_day_start, utcnow
+from utils.time import LIMA, lima_day_end, lima_day_start, utcnow
 
 # The whole status machine: every change of Order.status goes through `transition_order`.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -292,8 +292,8 @@ def admin_list_orders(
         )
     if date_from:
         query = query.where(Order.created_at >= lima_day_start(date_from))
-    if date_to and date_to < date.max:  # the last day of the calendar has no day after it
-        query = query.where(Order.created_at < lima_day_start(date_to + timedelta(days=1)))
+    if date_to and (end := lima_day_end(date_to)) is not None:
+        query = query.where(Order.created_at < end)
     return paginate(query.order_by(Order.created_at.desc(), Order.id.desc()), page, per_page)
 
 

@@ -44,6 +44,7 @@ from services.izipay import (
     verify_ipn_signature,
 )
 from utils.db import lock_one, transactional
+from utils.emails import spa_link
 from utils.metrics import PAYMENT_NOTIFICATIONS
 from utils.money import format_money, to_cents
 from utils.time import utcnow
@@ -321,7 +322,7 @@ def _payment_confirmation(order: Order) -> None:
         f"Pago confirmado - {order.order_number}",
         f"Hola {user.first_name},\n\nRecibimos tu pago de S/ {format_money(order.total)} "
         f"por el pedido {order.order_number}. Ya puedes editar tus invitaciones en "
-        f"{current_app.config['FRONTEND_URL']}/mis-invitaciones.\n\n¡Gracias!",
+        f"{spa_link('FRONTEND_MY_INVITATIONS_PATH')}.\n\n¡Gracias!",
     )
 
 

@@ -31,7 +31,7 @@ from services.invitations import get_owned_invitation
 from services.plan_rules import plan_features
 from utils import page_cache
 from utils.media import public_base_url
-from utils.time import LIMA, lima_day_start, utcnow
+from utils.time import LIMA, lima_day_end, utcnow
 
 # Codes are lower-case letters, digits and hyphens; anything else is no code at all.
 CODE_FORMAT = re.compile(r"^[a-z0-9-]{3,64}$")
@@ -336,8 +336,9 @@ def _valid_until(view: PublicView) -> datetime:
     day, or the invitation's time online ending."""
     limits = [utcnow() + timedelta(days=1)]
     deadline = view.rsvp["deadline"]
-    if view.rsvp["open"] and deadline is not None:
-        limits.append(lima_day_start(deadline + timedelta(days=1)))
+    closing = lima_day_end(deadline) if view.rsvp["open"] and deadline is not None else None
+    if closing is not None:
+        limits.append(closing)
     if view.invitation.online_until is not None:
         limits.append(view.invitation.online_until)
     return min(limits)

@@ -8,7 +8,7 @@ shifted five hours.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, literal_column, select
@@ -22,7 +22,7 @@ from models.payment_transaction import KIND_NOTIFICATION, PaymentTransaction
 from models.user import User
 from services.exceptions import ValidationError
 from utils.money import ZERO, format_money
-from utils.time import LIMA, lima_day_start, utcnow
+from utils.time import LIMA, lima_day_end, lima_day_start, utcnow
 
 PAID = "PAID"
 LIMA_OFFSET_HOURS = 5
@@ -32,7 +32,7 @@ def admin_stats(*, date_from: date | None = None, date_to: date | None = None) -
     if date_from and date_to and date_from > date_to:
         raise ValidationError(details={"date_to": ["Must be on or after date_from."]})
     start = lima_day_start(date_from) if date_from else None
-    end = lima_day_start(date_to + timedelta(days=1)) if date_to else None
+    end = lima_day_end(date_to) if date_to else None
     today = utcnow().astimezone(LIMA).date()
 
     def within(column):

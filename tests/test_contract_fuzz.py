@@ -32,8 +32,9 @@ PHASES = os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing,stateful").spl
 SEED = int(os.environ.get("FUZZ_SEED", "20261202"))
 
 # Refusals the document cannot state, by operation: they depend on rows (an unknown coupon,
-# plan, template or draft), on two fields together (a range, a percentage over 100) or on a
-# password's length in UTF-8 bytes (`_beyond_bcrypt`). A
+# plan, template or draft), on two fields together (a range, a percentage over 100), on a
+# password's length in UTF-8 bytes (`_beyond_bcrypt`) or on a date's year (2000 to 2199,
+# which OpenAPI 3.0 cannot bound for a `date` or `date-time` string). A
 # request the document calls valid may get exactly these 422s and no other.
 CART_REFUSAL = re.compile(r"items\.\d+\.(plan_id|template_id|invitation_id)")
 NO_FIELD = re.compile(r"(?!)")
@@ -43,8 +44,10 @@ DOMAIN_REFUSALS = {
     "POST /api/cart/summary": CART_REFUSAL,
     "POST /api/cart/checkout": CART_REFUSAL,
     "POST /api/coupons/validate": None,
-    "POST /api/admin/coupons": re.compile(r"discount_value|valid_until|plan_ids"),
-    "PATCH /api/admin/coupons/{coupon_id}": re.compile(r"discount_value|valid_until|plan_ids"),
+    "POST /api/admin/coupons": re.compile(r"discount_value|valid_from|valid_until|plan_ids"),
+    "PATCH /api/admin/coupons/{coupon_id}": re.compile(
+        r"discount_value|valid_from|valid_until|plan_ids"
+    ),
     # Only an approved testimonial may be featured (the row as it stands plus the change).
     "PATCH /api/admin/testimonials/{testimonial_id}": re.compile(r"is_featured"),
     "GET /api/admin/orders": re.compile(r"date_to"),
@@ -54,11 +57,11 @@ DOMAIN_REFUSALS = {
     # Media of this invitation and of a fitting kind; the full set of event ids; times in order;
     # custom_fields' key length, which OpenAPI 3.0 cannot state for object keys.
     "PATCH /api/editor/{invitation_id}/data": re.compile(
-        r"cover_media_id|music_media_id|og_image_media_id|custom_fields\..*"
+        r"cover_media_id|music_media_id|og_image_media_id|event_date|rsvp_deadline|custom_fields\..*"
     ),
     "PUT /api/editor/{invitation_id}/events/order": re.compile(r"ids"),
-    "POST /api/editor/{invitation_id}/events": re.compile(r"ends_at"),
-    "PATCH /api/editor/{invitation_id}/events/{event_id}": re.compile(r"ends_at"),
+    "POST /api/editor/{invitation_id}/events": re.compile(r"starts_at|ends_at"),
+    "PATCH /api/editor/{invitation_id}/events/{event_id}": re.compile(r"starts_at|ends_at"),
     "PUT /api/editor/{invitation_id}/media/order": re.compile(r"ids"),
     # What a file holds (a real image or song, its pixel count) is read from its bytes.
     "POST /api/editor/{invitation_id}/media": re.compile(r"file"),

@@ -1,6 +1,8 @@
-"""The one spelling of an e-mail address that identity, lookups and rate-limit keys use."""
+"""E-mail addresses as identity and lookups spell them, and the SPA links e-mails carry."""
 
 import unicodedata
+
+from flask import current_app
 
 
 def normalize_email(value: str) -> str:
@@ -10,3 +12,9 @@ def normalize_email(value: str) -> str:
     variant is another address, never the same account.
     """
     return unicodedata.normalize("NFC", value.strip().lower())
+
+
+def spa_link(path_setting: str, suffix: str = "") -> str:
+    """The SPA page a setting names (`FRONTEND_MY_INVITATIONS_PATH`), under FRONTEND_URL."""
+    config = current_app.config
+    return f"{config['FRONTEND_URL'].rstrip('/')}{config[path_setting]}{suffix}"

@@ -1,6 +1,6 @@
 """Clock helpers: UTC for storage, Lima for business dates."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 LIMA = ZoneInfo("America/Lima")
@@ -14,3 +14,9 @@ def utcnow() -> datetime:
 def lima_day_start(day: date) -> datetime:
     """The instant a Lima calendar day begins, as an aware datetime."""
     return datetime.combine(day, time.min, tzinfo=LIMA)
+
+
+def lima_day_end(day: date) -> datetime | None:
+    """The instant a Lima calendar day ends (the next one begins); None for the last day of
+    the calendar, which has no day after it, so "until then" means "with no end"."""
+    return None if day >= date.max else lima_day_start(day + timedelta(days=1))

@@ -8,7 +8,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from api.schemas.fields import NonBlankText, Pattern, Text
+from api.schemas.fields import MAX_EMAIL_LENGTH, Email, NonBlankText, Pattern, Text, UnicodeText
 from services.auth import RESET_TOKEN_PATTERN
 from utils.emails import normalize_email
 from utils.passwords import (
@@ -20,7 +20,6 @@ from utils.passwords import (
 )
 
 PHONE = re.compile(r"^\+?[0-9 ()-]{6,30}$")
-MAX_EMAIL_LENGTH = 255
 # Enough for any password a person types; longer never matches (bcrypt reads 72 bytes).
 MAX_PASSWORD_INPUT = 1024
 # What NonBlankText calls blank, so a name is trimmed of exactly that.
@@ -33,13 +32,9 @@ def validate_password(value: str) -> None:
         raise ValidationError(problems)
 
 
-def Email(**kwargs):  # noqa: N802 - reads as a field type
-    return fields.Email(validate=validate.Length(max=MAX_EMAIL_LENGTH), **kwargs)
-
-
 def NewPassword(**kwargs):  # noqa: N802
     """A password being set: the rules of utils/passwords.py, stated in the document."""
-    return Text(
+    return UnicodeText(
         validate=validate_password,
         load_only=True,
         metadata={
@@ -55,7 +50,7 @@ def NewPassword(**kwargs):  # noqa: N802
 
 def GivenPassword(**kwargs):  # noqa: N802
     """A password being checked: no policy, so an old one that breaks today's rules still works."""
-    return Text(
+    return UnicodeText(
         validate=validate.Length(max=MAX_PASSWORD_INPUT),
         load_only=True,
         metadata={"format": "password"},

@@ -16,23 +16,26 @@ from api.schemas.fields import (
     Currency,
     Money,
     MoneyInput,
+    MultilineText,
     NonBlankText,
     Pattern,
     QueryBool,
     Text,
+    UnicodeText,
 )
 from extensions import ma
 from models.plan import Plan
 from models.template import CATEGORIES, Template
 from utils.media import asset_url
-from utils.safe_json import INT64_MAX
+from utils.text import CONTROL_RANGES
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 # An http(s) URL, a path on this site such as `/previews/<slug>`, or a media key such as
 # the seeded `templates/<slug>/preview.jpg` (its URL built under the media base when served).
+_URL_CHAR = rf"[^\s{CONTROL_RANGES}]"
 MEDIA_KEY_PATTERN = r"[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*"
 ASSET_URL_PATTERN = (
-    r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s]*)?|/([^/\s][^\s]*)?|"
+    rf"^(https?://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?(/{_URL_CHAR}*)?|/([^/\s{CONTROL_RANGES}]{_URL_CHAR}*)?|"
     + MEDIA_KEY_PATTERN
     + ")$"
 )
@@ -48,10 +51,13 @@ PLAN_FEATURES = {
     "video": bool,
     "rsvp": bool,
 }
+# The most a number feature may be: enough for any plan, and `online_days` of it still
+# ends inside the calendar (a larger one made every invitation of the plan a 500).
+MAX_FEATURE_NUMBER = 100_000
 _FEATURE_PROPERTIES = {
     name: {"type": "boolean"}
     if kind is bool
-    else {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
+    else {"type": "integer", "minimum": 0, "maximum": MAX_FEATURE_NUMBER}
     for name, kind in PLAN_FEATURES.items()
 }
 
@@ -64,8 +70,12 @@ def validate_features(features: dict) -> None:
             problems.append(f"Unknown feature {key!r}; known: {', '.join(PLAN_FEATURES)}.")
         elif kind is bool and not isinstance(value, bool):
             problems.append(f"{key} must be true or false.")
-        elif kind is int and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            problems.append(f"{key} must be a whole number of 0 or more.")
+        elif kind is int and (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 <= value <= MAX_FEATURE_NUMBER
+        ):
+            problems.append(f"{key} must be a whole number from 0 to {MAX_FEATURE_NUMBER}.")
     if problems:
         raise ValidationError(problems)
 
@@ -127,8 +137,9 @@ def Features(**kwargs):  # noqa: N802
 
 
 def TemplateConfig(**kwargs):  # noqa: N802
+    # Free-form for the templates' code: keys are never shown as text, so any key passes.
     return fields.Dict(
-        keys=Text(),
+        keys=UnicodeText(),
         values=AnyJson(allow_none=True),
         metadata={"description": f"Free-form, at most {MAX_JSON_CHARS} characters as JSON."},
         **kwargs,
@@ -206,7 +217,7 @@ class AdminTemplateSchema(ma.SQLAlchemyAutoSchema):
 class PlanUpdateSchema(Schema):
     name = NonBlankText(100)
     slug = Slug()
-    description = Text(allow_none=True, validate=validate.Length(max=5000))
+    description = MultilineText(allow_none=True, validate=validate.Length(max=5000))
     price = MoneyInput()
     features = Features(validate=validate_features)
     is_active = Bool()
@@ -223,7 +234,7 @@ class TemplateUpdateSchema(Schema):
     name = NonBlankText(120)
     slug = Slug()
     category = Category()
-    description = Text(allow_none=True, validate=validate.Length(max=5000))
+    description = MultilineText(allow_none=True, validate=validate.Length(max=5000))
     price = MoneyInput()
     preview_url = AssetUrl()
     thumbnail_url = AssetUrl()

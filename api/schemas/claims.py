@@ -4,9 +4,18 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from api.schemas.auth import ASCII_WHITESPACE, Email
+from api.schemas.auth import ASCII_WHITESPACE
 from api.schemas.common import PaginationArgs
-from api.schemas.fields import Bool, Money, MoneyInput, NonBlankText, Pattern, QueryBool, Text
+from api.schemas.fields import (
+    Bool,
+    Email,
+    Money,
+    MoneyInput,
+    NonBlankText,
+    Pattern,
+    QueryBool,
+    Text,
+)
 from extensions import ma
 from models.claim import CLAIM_STATUSES, CLAIM_TYPES, DOCUMENT_TYPES, ITEM_TYPES, Claim
 from services import claims
@@ -67,8 +76,8 @@ class ClaimCreateSchema(Schema):
     item_type = fields.String(required=True, validate=validate.OneOf(ITEM_TYPES))
     item_description = NonBlankText(500, required=True)
     amount = MoneyInput(allow_none=True)
-    detail = NonBlankText(MAX_TEXT, required=True)
-    consumer_request = NonBlankText(MAX_TEXT, required=True)
+    detail = NonBlankText(MAX_TEXT, multiline=True, required=True)
+    consumer_request = NonBlankText(MAX_TEXT, multiline=True, required=True)
     order_number = NonBlankText(
         32,
         allow_none=True,
@@ -196,5 +205,8 @@ class AdminClaimDetailSchema(_DeadlineSchema, ma.SQLAlchemyAutoSchema):
 
 class ClaimResponseSchema(Schema):
     response = NonBlankText(
-        MAX_TEXT, required=True, metadata={"description": "Sent to the consumer by e-mail."}
+        MAX_TEXT,
+        multiline=True,
+        required=True,
+        metadata={"description": "Sent to the consumer by e-mail."},
     )

@@ -2,7 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Text
+from api.schemas.fields import Pattern, Text
+from services.idempotency import KEY_PATTERN
 from utils.pagination import DEFAULT_PER_PAGE
 from utils.safe_json import INT64_MAX
 
@@ -94,7 +95,7 @@ class ErrorSchema(Schema):
 class IdempotencyKeyHeader(Schema):
     idempotency_key = Text(
         data_key="Idempotency-Key",
-        validate=validate.Length(min=1, max=255),
+        validate=Pattern(KEY_PATTERN, error="1 to 255 printable ASCII characters."),
         metadata={
             "description": "1–255 printable ASCII characters. The same key with the same body "
             "answers the first response again (`Idempotent-Replayed: true`); with another "

@@ -1,11 +1,9 @@
 """Coupons: the SPA's code check, and the admin's coupons and their uses."""
 
-from datetime import UTC
-
 from marshmallow import Schema, fields, post_load, validate
 
 from api.schemas.common import PaginationArgs
-from api.schemas.fields import Bool, Id, Money, MoneyInput, Pattern, QueryBool, Text
+from api.schemas.fields import Bool, Id, Moment, Money, MoneyInput, Pattern, QueryBool, Text
 from extensions import ma
 from models.coupon import DISCOUNT_TYPES, Coupon, CouponUsage
 
@@ -73,8 +71,8 @@ class CouponUpdateSchema(Schema):
     max_uses_per_user = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(min=1, max=1_000)
     )
-    valid_from = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
-    valid_until = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
+    valid_from = Moment(allow_none=True)
+    valid_until = Moment(allow_none=True)
     is_active = Bool()
     # [] = every plan.
     plan_ids = fields.List(Id(), validate=validate.Length(max=100))

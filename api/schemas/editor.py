@@ -6,23 +6,38 @@ the columns with a format of their own (colours, URLs, times, coordinates, JSON 
 theirs below. A column of a type not handled here fails at import, so none is left unchecked.
 """
 
-from datetime import UTC
 from importlib.resources import files
 
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import JSON, Boolean, Date, Integer, Numeric, String
 from sqlalchemy import Text as TextType
 
-from api.schemas.fields import Bool, Id, NonBlankText, Pattern, Text
+from api.schemas.fields import (
+    Bool,
+    Day,
+    Email,
+    Id,
+    Moment,
+    MultilineText,
+    NonBlankText,
+    Pattern,
+    Text,
+)
 from api.schemas.invitations import InvitationDataSchema
 from extensions import ma
 from models.invitation_data import LANGUAGES, InvitationData
 from models.invitation_event import EVENT_TYPES, InvitationEvent
 from models.types import UTCDateTime
 from utils.safe_json import INT64_MAX
+from utils.text import (
+    CONTROL_RANGES,
+    MULTILINE_PATTERN,
+    has_control_besides_line_breaks,
+    normalize_line_breaks,
+)
 
 HEX_COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
-URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s]*)?$"
+URL_PATTERN = rf"^https?://[A-Za-z0-9.-]+(:[0-9]{{1,5}})?([/?#][^\s{CONTROL_RANGES}]*)?$"
 TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 SECTION_PATTERN = r"^[a-z_]{1,50}$"
 # Unbounded TEXT columns: well inside MariaDB's 64 KB TEXT in any UTF-8.
@@ -45,6 +60,8 @@ TIMEZONES = (
         if line and not line.startswith("#")
     ),
 )
+# Sized columns that hold several lines (TEXT columns always may); the others are one line.
+MULTILINE_COLUMNS = frozenset({"whatsapp_message"})
 
 
 def Url(max_length: int = 500, **kwargs):  # noqa: N802 - reads as a field type
@@ -77,11 +94,12 @@ class CoordinateField(fields.Float):
 
 
 class CustomValue(fields.Field):
-    """A custom field's value: text up to MAX_CUSTOM_TEXT, a number, a boolean or null."""
+    """A custom field's value: text up to MAX_CUSTOM_TEXT (line breaks as `\\n`, no other
+    control character), a number, a boolean or null."""
 
     default_error_messages = {
-        "invalid": f"Must be text of at most {MAX_CUSTOM_TEXT} characters, a number, "
-        "true, false or null."
+        "invalid": f"Must be text of at most {MAX_CUSTOM_TEXT} characters (no control "
+        "characters but line breaks), a number, true, false or null."
     }
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -92,14 +110,16 @@ class CustomValue(fields.Field):
                 value.encode("utf-8")
             except UnicodeEncodeError as error:
                 raise self.make_error("invalid") from error
-            return value
+            if has_control_besides_line_breaks(value):
+                raise self.make_error("invalid")
+            return normalize_line_breaks(value)
         raise self.make_error("invalid")
 
 
 CUSTOM_VALUE_DOC = {
     "nullable": True,
     "anyOf": [
-        {"type": "string", "maxLength": MAX_CUSTOM_TEXT},
+        {"type": "string", "maxLength": MAX_CUSTOM_TEXT, "pattern": MULTILINE_PATTERN},
         {"type": "number", "minimum": -INT64_MAX, "maximum": INT64_MAX},
         {"type": "boolean"},
     ],
@@ -131,10 +151,10 @@ SPECIAL_FIELDS = {
     "reception_longitude": lambda: Coordinate(180, allow_none=True),
     "ceremony_time": lambda: Text(allow_none=True, validate=Pattern(TIME_PATTERN, error="HH:MM.")),
     "reception_time": lambda: Text(allow_none=True, validate=Pattern(TIME_PATTERN, error="HH:MM.")),
-    "event_date": lambda: fields.AwareDateTime(default_timezone=UTC, allow_none=True),
+    "event_date": lambda: Moment(allow_none=True),
     "timezone": lambda: fields.String(validate=validate.OneOf(TIMEZONES)),
     "language": lambda: fields.String(validate=validate.OneOf(LANGUAGES)),
-    "contact_email": lambda: fields.Email(allow_none=True, validate=validate.Length(max=255)),
+    "contact_email": lambda: Email(allow_none=True),
     "default_max_guests": lambda: fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(min=1, max=20)
     ),
@@ -181,11 +201,12 @@ def _field_for_column(name: str) -> fields.Field:
     if isinstance(kind, Boolean):
         return Bool(allow_none=nullable)
     if isinstance(kind, String) and kind.length:
-        return Text(allow_none=nullable, validate=validate.Length(max=kind.length))
+        field = MultilineText if name in MULTILINE_COLUMNS else Text
+        return field(allow_none=nullable, validate=validate.Length(max=kind.length))
     if isinstance(kind, TextType | String):
-        return Text(allow_none=nullable, validate=validate.Length(max=MAX_LONG_TEXT))
+        return MultilineText(allow_none=nullable, validate=validate.Length(max=MAX_LONG_TEXT))
     if isinstance(kind, Date):
-        return fields.Date(allow_none=nullable)
+        return Day(allow_none=nullable)
     if isinstance(kind, Integer | Numeric | JSON | UTCDateTime):
         raise TypeError(f"InvitationData.{name} needs an entry in SPECIAL_FIELDS")
     raise TypeError(f"InvitationData.{name}: no editor field for {kind!r}")
@@ -248,9 +269,9 @@ class EventUpdateSchema(Schema):
 
     event_type = fields.String(validate=validate.OneOf(EVENT_TYPES))
     title = NonBlankText(200)
-    description = Text(allow_none=True, validate=validate.Length(max=MAX_LONG_TEXT))
-    starts_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
-    ends_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
+    description = MultilineText(allow_none=True, validate=validate.Length(max=MAX_LONG_TEXT))
+    starts_at = Moment(allow_none=True)
+    ends_at = Moment(allow_none=True)
     venue_name = Text(allow_none=True, validate=validate.Length(max=200))
     venue_address = Text(allow_none=True, validate=validate.Length(max=300))
     map_url = Url(allow_none=True)

@@ -19,13 +19,13 @@ from services.invitation_urls import (
 )
 from utils.phones import PHONE_RULE
 
-# ASCII whitespace, which the server trims (spelled out so Python and ECMAScript agree).
-_SPACE = r"[ \t\n\r\f\v]"
+# Spaces, which the server trims (line breaks and other control characters are refused).
+_SPACE = r"[ ]"
 # What a slug may be sent as: trimmed and lower-cased by the server before it is checked.
 SLUG_INPUT_PATTERN = rf"^{_SPACE}*[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*{_SPACE}*$"
 # What utils/phones.py reads: a Peruvian mobile (9 and 8 digits) or `+` and 8-15 digits, with
 # spaces, dashes, dots or brackets anywhere between them.
-_PHONE_SEPARATOR = r"[ \t\n\r\f\v().-]"
+_PHONE_SEPARATOR = r"[ ().-]"
 PHONE_PATTERN = (
     rf"^{_PHONE_SEPARATOR}*(?:9(?:{_PHONE_SEPARATOR}*[0-9]){{8}}"
     rf"|\+(?:{_PHONE_SEPARATOR}*[0-9]){{8,15}}){_PHONE_SEPARATOR}*$"

@@ -2,9 +2,11 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from api.schemas.fields import Text
+
 
 class FormTokenRequestSchema(Schema):
-    order_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    order_number = Text(required=True, validate=validate.Length(min=1, max=32))
 
 
 class FormTokenSchema(Schema):
@@ -59,4 +61,4 @@ class PaymentsHealthArgs(Schema):
 
 
 class RefundRequestSchema(Schema):
-    comment = fields.String(validate=validate.Length(max=255))
+    comment = Text(validate=validate.Length(max=255))

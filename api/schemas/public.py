@@ -3,16 +3,18 @@
 from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from api.schemas.editor import EditorDataSchema, EditorEventSchema
-from api.schemas.fields import NonBlankText, Text
+from api.schemas.fields import MultilineText, NonBlankText, Text
 from models.invitation_response import RESPONSE_STATUSES, STATUS_DECLINED
 from services.public_pages import PRIVATE_DATA_FIELDS
 from utils.phones import PHONE_RULE
+from utils.text import CONTROL_RANGES
 
 MAX_MESSAGE = 1_000
 # 0 (a decline) up to the most passes a guest link may have; the invitation's own cap is
 # checked by the service.
 MAX_PARTY = 20
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+_EMAIL_CHAR = rf"[^@\s{CONTROL_RANGES}]"
+EMAIL_PATTERN = rf"^{_EMAIL_CHAR}+@{_EMAIL_CHAR}+\.{_EMAIL_CHAR}+$"
 PHONE_PATTERN = r"^\+?[0-9 ()\-.]{8,25}$"
 
 
@@ -112,8 +114,8 @@ class RsvpSchema(Schema):
         allow_none=True,
         validate=[validate.Length(max=255), validate.Regexp(EMAIL_PATTERN)],
     )
-    message = Text(allow_none=True, validate=validate.Length(max=MAX_MESSAGE))
-    dietary_restrictions = Text(allow_none=True, validate=validate.Length(max=500))
+    message = MultilineText(allow_none=True, validate=validate.Length(max=MAX_MESSAGE))
+    dietary_restrictions = MultilineText(allow_none=True, validate=validate.Length(max=500))
 
     @validates_schema
     def _guests_match_status(self, answer: dict, **_kwargs) -> None:

@@ -4,7 +4,13 @@ from marshmallow import Schema, fields, validate
 
 from api.schemas.catalog import Category
 from api.schemas.common import PaginationArgs
-from api.schemas.fields import NOT_BLANK_PATTERN, Bool, NonBlankText, Pattern, Text
+from api.schemas.fields import (
+    MULTILINE_NOT_BLANK_PATTERN,
+    Bool,
+    MultilineText,
+    NonBlankText,
+    Pattern,
+)
 from extensions import ma
 from models.testimonial import Testimonial
 from services.testimonials import MODERATION_STATUSES
@@ -35,11 +41,11 @@ class OwnTestimonialSchema(TestimonialSchema):
 
 
 class TestimonialCreateSchema(Schema):
-    message = Text(
+    message = MultilineText(
         required=True,
         validate=[
             validate.Length(min=MESSAGE_MIN, max=MESSAGE_MAX),
-            Pattern(NOT_BLANK_PATTERN, error="Must not be blank."),
+            Pattern(MULTILINE_NOT_BLANK_PATTERN, error="Must not be blank."),
         ],
     )
     rating = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))

@@ -5,7 +5,11 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from sqlalchemy import update
 
+from extensions import db
+from models.invitation import Invitation
+from models.invitation_event import InvitationEvent
 from tests.guest_fixtures import add_events, published_invitation
 from utils.media import local_app_url
 
@@ -62,3 +66,27 @@ def test_unknown_or_unpublished_is_404(client, headers, published):
     client.post(f"/api/invitations/{published['id']}/unpublish", headers=headers)
     response = client.get(f"/api/public/invitations/{published['main_code']}/calendar.ics")
     assert response.status_code == 404
+
+
+def test_text_saved_with_line_breaks_and_control_characters_is_escaped_not_a_500(client, published):
+    """Rows saved before the API refused control characters still make a valid calendar."""
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == published["id"])
+        .values(title="Boda de Ana\r\nX-INJECTED:1\x00")
+    )
+    add_events(published["id"], 1)
+    db.session.execute(
+        update(InvitationEvent)
+        .where(InvitationEvent.invitation_id == published["id"])
+        .values(title="Misa\nRELIGIOSA", description="Línea 1\r\nLínea 2\x07;, fin")
+    )
+    db.session.commit()
+
+    parsed = calendar(client, published["main_code"])
+
+    assert str(parsed["x-wr-calname"]) == "Boda de Ana X-INJECTED:1"
+    assert "X-INJECTED" not in [name.upper() for name in parsed]
+    [event] = parsed.walk("VEVENT")
+    assert str(event["summary"]) == "Misa RELIGIOSA · Ana & Luis"
+    assert str(event["description"]).startswith("Línea 1\nLínea 2;, fin\n\n")

@@ -1,14 +1,18 @@
 """Hostile or absurd input is a 4xx in the contract's shape, never a 500 or a traceback."""
 
+import io
 import logging
 import re
 import threading
+from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, text, update
 
 from app import create_app
 from extensions import db
+from models.invitation_data import InvitationData
+from tests.guest_fixtures import published_invitation
 
 DEEP_JSON = "[" * 10_000 + "]" * 10_000
 DEEP_OBJECT = '{"a":' * 10_000 + "1" + "}" * 10_000
@@ -137,16 +141,163 @@ def test_the_largest_64_bit_id_is_a_plain_not_found(client):
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/api/admin/orders", "/api/admin/stats"])
 @pytest.mark.parametrize(
     "query",
     ["date_to=9999-12-31", "date_from=0001-01-01&date_to=9999-12-31", "date_from=9999-12-31"],
 )
-def test_admin_order_dates_at_the_ends_of_the_calendar_are_fine(
-    client, admin_headers, caplog, query
+def test_admin_date_filters_at_the_ends_of_the_calendar_are_fine(
+    client, admin_headers, caplog, path, query
 ):
-    response = client.get(f"/api/admin/orders?{query}", headers=admin_headers)
+    response = client.get(f"{path}?{query}", headers=admin_headers)
     assert response.status_code == 200, response.get_json()
-    assert response.get_json()["items"] == []
+    assert not any(record.exc_info for record in caplog.records)
+
+
+# --- Old bug classes: huge numbers in files, far dates, empty ETags ---------------------
+
+
+def test_a_huge_number_in_the_guest_csv_is_a_422_naming_the_row(client, headers, caplog):
+    invitation = published_invitation(client, headers)
+    csv = "guest_name,max_guests\nFamilia Pérez," + "9" * 5_000 + "\nTía Carmen,2\n"
+
+    response = client.post(
+        f"/api/invitations/{invitation['id']}/urls/import",
+        data={"file": (io.BytesIO(csv.encode()), "invitados.csv")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert "max_guests" in str(response.get_json()["details"])
+    assert_client_error_without_traceback(response, caplog)
+
+
+@pytest.mark.parametrize(
+    "if_match", ['""', '"v1", ""', '*, ""', 'W/""', '"', ",", '"v' + "9" * 40 + '"', "W/"]
+)
+def test_if_match_that_names_no_version_is_a_412_json(client, headers, caplog, if_match):
+    invitation = published_invitation(client, headers)
+
+    response = client.patch(
+        f"/api/editor/{invitation['id']}/data",
+        json={"subtitle": "Nos casamos"},
+        headers={**headers, "If-Match": if_match},
+    )
+
+    assert response.status_code == 412, response.get_data(as_text=True)[:300]
+    assert response.get_json()["error"] == "precondition_failed"
+    assert_client_error_without_traceback(response, caplog)
+
+
+@pytest.mark.parametrize("value", ['""', 'W/""', '*, ""', '"', ",", "W/", "x" * 4_000])
+def test_hostile_if_none_match_still_serves_the_page(client, headers, caplog, value):
+    invitation = published_invitation(client, headers)
+
+    response = client.get(
+        f"/api/public/invitations/{invitation['main_code']}", headers={"If-None-Match": value}
+    )
+
+    assert response.status_code == 200
+    assert not any(record.exc_info for record in caplog.records)
+
+
+@pytest.mark.parametrize("key", ["", "\t", "clave\x7f", "é" * 3, "k" * 256])
+def test_an_idempotency_key_that_is_not_printable_ascii_is_a_422(client, headers, caplog, key):
+    invitation = published_invitation(client, headers)
+
+    response = client.post(
+        f"/api/public/invitations/{invitation['main_code']}/rsvp",
+        json={"guest_name": "Rosa", "status": "declined", "number_of_guests": 0},
+        headers={"Idempotency-Key": key},
+    )
+
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert list(response.get_json()["details"]) == ["Idempotency-Key"]
+    assert_client_error_without_traceback(response, caplog)
+
+
+FAR_DATES = ["9999-12-31T23:00:00Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+05:00",
+             "1999-12-31T23:59:59Z", "2200-01-01T00:00:00Z"]  # fmt: skip
+
+
+def stored_date_cases(invitation_id: int) -> list[tuple[str, str, dict, str]]:
+    """(method, path, body, field) of every date a client stores, with `{}` for the date."""
+    editor = f"/api/editor/{invitation_id}"
+    coupon = {"code": "FAR", "discount_type": "percentage", "discount_value": "10"}
+    return [
+        ("PATCH", f"{editor}/data", {"event_date": "{}"}, "event_date"),
+        ("PATCH", f"{editor}/data", {"rsvp_deadline": "{day}"}, "rsvp_deadline"),
+        ("POST", f"{editor}/events", {"event_type": "ceremonia", "title": "Misa",
+                                      "starts_at": "{}"}, "starts_at"),
+        ("POST", f"{editor}/events", {"event_type": "ceremonia", "title": "Misa",
+                                      "ends_at": "{}"}, "ends_at"),
+        ("POST", "/api/admin/coupons", {**coupon, "valid_from": "{}"}, "valid_from"),
+        ("POST", "/api/admin/coupons", {**coupon, "valid_until": "{}"}, "valid_until"),
+    ]  # fmt: skip
+
+
+def test_dates_far_from_now_are_a_422_wherever_a_client_stores_one(
+    client, headers, admin_headers, caplog
+):
+    invitation = published_invitation(client, headers)
+    wrong = []
+    for method, path, body, field in stored_date_cases(invitation["id"]):
+        for moment in FAR_DATES:
+            sent = {name: value.replace("{day}", moment[:10]).replace("{}", moment)
+                    for name, value in body.items()}  # fmt: skip
+            who = admin_headers if path.startswith("/api/admin") else headers
+            caplog.clear()
+            response = client.open(path, method=method, json=sent, headers=who)
+            details = (response.get_json() or {}).get("details", {})
+            if response.status_code != 422 or field not in details:
+                wrong.append(f"{method} {path} {field}={sent[field]}: {response.status_code}")
+                continue
+            assert_client_error_without_traceback(response, caplog)
+    assert wrong == []
+
+
+@pytest.mark.parametrize("online_days", [10**15, 3_000_000, 100_001, -1])
+def test_a_plan_feature_number_out_of_range_is_a_422(client, admin_headers, caplog, online_days):
+    plan = {"name": "Eterno", "slug": "eterno", "price": "10.00"}
+
+    response = client.post(
+        "/api/admin/plans",
+        json={**plan, "features": {"online_days": online_days}},
+        headers=admin_headers,
+    )
+
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert list(response.get_json()["details"]) == ["features"]
+    assert_client_error_without_traceback(response, caplog)
+
+
+def test_the_first_and_last_days_allowed_are_accepted(client, headers):
+    invitation = published_invitation(client, headers)
+    for event_date, deadline in (("2000-01-01T05:00:00Z", "2000-01-01"),
+                                 ("2199-12-31T23:59:59Z", "2199-12-31")):  # fmt: skip
+        response = client.patch(
+            f"/api/editor/{invitation['id']}/data",
+            json={"event_date": event_date, "rsvp_deadline": deadline},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.get_json()
+        assert response.get_json()["rsvp_deadline"] == deadline
+
+
+def test_a_far_deadline_saved_before_the_bound_still_serves_the_page(client, headers, caplog):
+    invitation = published_invitation(client, headers)
+    db.session.execute(
+        update(InvitationData)
+        .where(InvitationData.invitation_id == invitation["id"])
+        .values(rsvp_deadline=date.max)
+    )
+    db.session.commit()
+
+    response = client.get(f"/api/public/invitations/{invitation['main_code']}")
+
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert response.get_json()["rsvp"]["deadline"] == "9999-12-31"
 
 
 # --- A database that goes away in the middle of a request -------------------------------
@@ -218,3 +369,80 @@ def test_a_database_lost_mid_request_answers_503_json(fragile_app, database_url,
 
     after = fragile_app.test_client().get("/health")
     assert after.status_code == 200, "the pool recovers once the database is back"
+
+
+# --- Control characters in text ----------------------------------------------------------
+
+LINE_BREAKS_AND_CONTROLS = ["\n", "\r\n", "\t", "\x00", "\x1b", "\x7f", "\x85", "\u2028", "\u2029"]
+
+
+def single_line_cases(invitation_id: int, code: str) -> list[tuple[str, str, dict, str]]:
+    """(method, path, body with `{}` where the hostile text goes, field) of single-line fields
+    across the API: titles, names, slugs, captions' kin, phones, e-mails, URLs, queries."""
+    editor = f"/api/editor/{invitation_id}"
+    rsvp = f"/api/public/invitations/{code}/rsvp"
+    person = {"email": "a@b.pe", "password": "secreto123", "last_name": "Q"}
+    guest = {"guest_name": "Rosa", "status": "declined", "number_of_guests": 0}
+    return [
+        ("POST", "/api/auth/register", {**person, "first_name": "Ana{}"}, "first_name"),
+        ("POST", "/api/auth/register", {**person, "first_name": "Ana", "email": "a@b.pe{}"},
+         "email"),
+        ("PATCH", f"/api/invitations/{invitation_id}", {"title": "Boda{}Bcc: x"}, "title"),
+        ("PATCH", f"{editor}/data", {"couple_bride_name": "Ana{}"}, "couple_bride_name"),
+        ("PATCH", f"{editor}/data", {"subtitle": "{}"}, "subtitle"),
+        ("PATCH", f"{editor}/data", {"ceremony_map_url": "https://maps.pe/a{}b"},
+         "ceremony_map_url"),
+        ("PATCH", f"{editor}/data", {"contact_phone": "987{}654321"}, "contact_phone"),
+        ("POST", f"{editor}/events", {"event_type": "ceremonia", "title": "Misa{}"}, "title"),
+        ("POST", f"/api/invitations/{invitation_id}/urls",
+         {"kind": "guest", "guest_name": "Familia{}Pérez", "max_guests": 2}, "guest_name"),
+        ("POST", f"/api/invitations/{invitation_id}/urls",
+         {"kind": "custom", "slug": "ana-y-luis{}"}, "slug"),
+        ("POST", rsvp, {**guest, "guest_name": "Rosa{}Díaz"}, "guest_name"),
+        ("POST", rsvp, {**guest, "phone": "987654321{}"}, "phone"),
+        ("POST", rsvp, {**guest, "email": "rosa@example.com{}"}, "email"),
+        ("POST", "/api/testimonials", {"message": "Todo salió muy bien.", "rating": 5,
+                                       "author_name": "Ana{}Q."}, "author_name"),
+    ]  # fmt: skip
+
+
+def test_control_characters_in_single_line_fields_are_a_422_naming_the_field(
+    client, headers, caplog
+):
+    invitation = published_invitation(client, headers)
+    wrong = []
+    for method, path, body, field in single_line_cases(invitation["id"], invitation["main_code"]):
+        for char in LINE_BREAKS_AND_CONTROLS:
+            sent = {name: value.replace("{}", char) if isinstance(value, str) else value
+                    for name, value in body.items()}  # fmt: skip
+            caplog.clear()
+            response = client.open(path, method=method, json=sent, headers=headers)
+            answer = response.get_json() or {}
+            if response.status_code != 422 or field not in answer.get("details", {}):
+                wrong.append(f"{method} {path} {field}={sent[field]!r}: {response.status_code}")
+                continue
+            assert_client_error_without_traceback(response, caplog)
+    assert wrong == []
+
+
+def test_multi_line_fields_keep_line_breaks_as_newlines_and_refuse_other_controls(client, headers):
+    invitation = published_invitation(client, headers)
+    data = f"/api/editor/{invitation['id']}/data"
+
+    saved = client.patch(
+        data, json={"welcome_message": "Hola\r\nfamilia\u2028y amigos\rfin"}, headers=headers
+    )
+    answer = client.post(
+        f"/api/public/invitations/{invitation['main_code']}/rsvp",
+        json={"guest_name": "Rosa", "status": "declined", "number_of_guests": 0,
+              "message": "Gracias\r\n¡Felicidades!"},
+    )  # fmt: skip
+
+    assert saved.status_code == 200, saved.get_json()
+    assert saved.get_json()["welcome_message"] == "Hola\nfamilia\ny amigos\nfin"
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["message"] == "Gracias\n¡Felicidades!"
+    for char in ("\t", "\x00", "\x0b", "\x1b", "\x7f", "\x9b"):
+        refused = client.patch(data, json={"welcome_message": f"Hola{char}"}, headers=headers)
+        assert refused.status_code == 422, repr(char)
+        assert list(refused.get_json()["details"]) == ["welcome_message"]
