@@ -22,9 +22,9 @@ import requests
 import trustme
 
 from config import Config
-from utils.security_headers import HSTS
 from tests.izipay_server import HMAC_KEY, PASSWORD, PUBLIC_KEY, USERNAME
 from tests.servers import free_port
+from utils.security_headers import HSTS
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "deploy" / "nginx-invitaciones.conf"
