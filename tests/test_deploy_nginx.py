@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ import trustme
 from config import Config
 from tests.izipay_server import HMAC_KEY, PASSWORD, PUBLIC_KEY, USERNAME
 from tests.servers import free_port
+from utils import storage
 from utils.security_headers import HSTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,3 +195,12 @@ def test_the_body_limit_is_max_upload_mb_plus_the_multipart_envelope(behind_ngin
     # Within nginx's limit the app gets the request and judges it itself.
     within = requests.post(f"{https}/api/auth/login", json={}, verify=ca, timeout=10)
     assert within.status_code in (400, 422)
+
+
+def test_stored_media_are_readable_by_nginxs_own_user(media_root):
+    # nginx runs as www-data, not as the app's user: a file only its owner may read is a 403.
+    storage.LocalStorage().save("uploads/ab/photo.jpg", b"\xff\xd8 stored photo")
+
+    mode = (media_root / "uploads" / "ab" / "photo.jpg").stat().st_mode
+    assert stat.S_IMODE(mode) & 0o044 == 0o044
+    assert not stat.S_IMODE(mode) & 0o022
