@@ -269,7 +269,8 @@ class ProductionConfig(Config):
                 problems.append(f"{variable} must be at least {MIN_SECRET_BYTES} bytes")
         if settings.get("DEBUG"):
             problems.append("debug mode must be off in production")
-        if settings.get("SQLALCHEMY_DATABASE_URI") == FALLBACK_DATABASE_URL:
+        database_named = env_str("DATABASE_URL") or env_str("DB_HOST")
+        if settings.get("SQLALCHEMY_DATABASE_URI") == FALLBACK_DATABASE_URL and not database_named:
             problems.append("DATABASE_URL (or DB_HOST) is missing: production never uses SQLite")
         problems.extend(public_base_url_problems(settings))
         if problems:

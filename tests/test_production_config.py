@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from config import SECRET_SETTINGS, database_url, example_secret_values
+from config import FALLBACK_DATABASE_URL, SECRET_SETTINGS, database_url, example_secret_values
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_EXAMPLE = ROOT / "deploy" / "invitaciones.env.example"
@@ -125,6 +125,15 @@ def test_production_refuses_to_fall_back_to_sqlite_when_no_database_is_set(monke
 
     with pytest.raises(RuntimeError, match=r"DATABASE_URL \(or DB_HOST\) is missing"):
         start_production(SQLALCHEMY_DATABASE_URI=database_url())
+
+
+def test_production_runs_on_the_local_sqlite_file_when_database_url_names_it(monkeypatch):
+    # `make serve`: production-like on the database `make migrate` filled.
+    monkeypatch.delenv("DB_HOST", raising=False)
+    monkeypatch.setenv("DATABASE_URL", FALLBACK_DATABASE_URL)
+
+    app = start_production(SQLALCHEMY_DATABASE_URI=database_url())
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == FALLBACK_DATABASE_URL
 
 
 def test_production_takes_its_database_from_db_host_too(monkeypatch):
