@@ -28,9 +28,14 @@ run: install migrate seed
 
 # Production-like, locally: gunicorn with gunicorn.conf.py (WEB_CONCURRENCY workers,
 # GUNICORN_THREADS threads), APP_ENV=production, Prometheus multiprocess metrics. Secrets
-# left unset are made up for this run (tokens then last until the next `make serve`).
+# left unset are made up for this run (tokens then last until the next `make serve`). The
+# database is the one `make migrate` used; with no PUBLIC_BASE_URL set, the http address
+# served here, allowed by ALLOW_HTTP_PUBLIC_BASE_URL (production elsewhere requires https).
 serve: install migrate seed
 	APP_ENV=$${APP_ENV:-production} \
+	DATABASE_URL="$$($(BIN)/python -c 'import config; print(config.database_url())')" \
+	PUBLIC_BASE_URL="$$($(BIN)/python -c 'import config; print(config.Config.PUBLIC_BASE_URL or "http://$(HOST):$(PORT)")')" \
+	ALLOW_HTTP_PUBLIC_BASE_URL=$${ALLOW_HTTP_PUBLIC_BASE_URL:-1} \
 	SECRET_KEY=$${SECRET_KEY:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')} \
 	JWT_SECRET=$${JWT_SECRET:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')} \
 	PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-instance/prometheus} \

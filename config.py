@@ -3,15 +3,32 @@
 import os
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent
-load_dotenv(BASE_DIR / ".env")
+
+
+def load_settings_file() -> None:
+    """ENV_FILE (the deploy kit's /etc/invitaciones.env), else `.env` next to app.py.
+
+    Read with python-dotenv wherever the app starts (gunicorn, worker, beat, cron's flask), and
+    only for variables the process does not already have, so a unit's or crontab's own line
+    (APP_ENV=production) wins over the file.
+    """
+    named = os.environ.get("ENV_FILE")
+    if named and not Path(named).is_file():
+        raise RuntimeError(f"Refusing to start: ENV_FILE {named} is not a file")
+    load_dotenv(named or BASE_DIR / ".env")
+
+
+load_settings_file()
 
 DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - refused in production
 DEFAULT_CORS_ORIGINS = "http://localhost:3000,http://localhost:3001"
+# Where development keeps its data when no database is set; production refuses it.
+FALLBACK_DATABASE_URL = f"sqlite:///{BASE_DIR / 'instance' / 'invitaciones.db'}"
 # RFC 7518 wants HMAC keys of at least 256 bits; SECRET_KEY signs too.
 MIN_SECRET_BYTES = 32
 
@@ -87,7 +104,7 @@ def database_url() -> str:
         port = env_int("DB_PORT", 3306)
         name = env_str("DB_NAME", "invitaciones_web")
         return f"mysql+pymysql://{credentials}@{host}:{port}/{name}?charset=utf8mb4"
-    return f"sqlite:///{BASE_DIR / 'instance' / 'invitaciones.db'}"
+    return FALLBACK_DATABASE_URL
 
 
 def engine_options(url: str) -> dict:
@@ -139,6 +156,8 @@ class Config:
     MAX_CONTENT_LENGTH = (MAX_UPLOAD_MB + 1) * 1024 * 1024
 
     PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL")
+    # Production requires an https PUBLIC_BASE_URL; this lets `make serve` run over plain http.
+    ALLOW_HTTP_PUBLIC_BASE_URL = env_bool("ALLOW_HTTP_PUBLIC_BASE_URL", False)
     FRONTEND_URL = env_str("FRONTEND_URL", "http://localhost:3000")
     # The SPA's routes e-mails link to, after FRONTEND_URL; the reset token is appended.
     FRONTEND_RESET_PASSWORD_PATH = env_str("FRONTEND_RESET_PASSWORD_PATH", "/reset-password?token=")
@@ -272,20 +291,40 @@ class ProductionConfig(Config):
                 problems.append(f"{variable} must be at least {MIN_SECRET_BYTES} bytes")
         if settings.get("DEBUG"):
             problems.append("debug mode must be off in production")
+        database_named = env_str("DATABASE_URL") or env_str("DB_HOST")
+        if settings.get("SQLALCHEMY_DATABASE_URI") == FALLBACK_DATABASE_URL and not database_named:
+            problems.append("DATABASE_URL (or DB_HOST) is missing: production never uses SQLite")
+        problems.extend(public_base_url_problems(settings))
         if problems:
             raise RuntimeError("Refusing to start: " + "; ".join(problems))
 
 
-def example_secret_values(path: Path = BASE_DIR / ".env.example") -> set[str]:
-    """The values .env.example gives the secret variables: copied as they are, they are public."""
-    if not path.is_file():
-        return set()
+def public_base_url_problems(settings: dict) -> list[str]:
+    url = settings.get("PUBLIC_BASE_URL")
+    if not url:
+        return ["PUBLIC_BASE_URL is missing"]
+    parts = urlsplit(url)
+    allowed = ("https", "http") if settings.get("ALLOW_HTTP_PUBLIC_BASE_URL") else ("https",)
+    if parts.scheme not in allowed or not parts.hostname:
+        return [f"PUBLIC_BASE_URL must be an https URL (got {url!r})"]
+    return []
+
+
+EXAMPLE_FILES = (BASE_DIR / ".env.example", BASE_DIR / "deploy" / "invitaciones.env.example")
+
+
+def example_secret_values(*paths: Path) -> set[str]:
+    """The values the example files give the secret variables: copied as they are, they are
+    public."""
     variables = set(SECRET_SETTINGS.values())
     values = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        name, separator, value = line.partition("=")
-        if separator and name.strip() in variables and value.strip():
-            values.add(value.strip())
+    for path in paths or EXAMPLE_FILES:
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            name, separator, value = line.lstrip("# ").partition("=")
+            if separator and name.strip() in variables and value.strip():
+                values.add(value.strip())
     return values
 
 

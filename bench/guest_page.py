@@ -369,6 +369,7 @@ def run(folder: Path, url: str, shared_redis: str | None, prefix: str) -> int:
     os.environ.update(
         {
             "APP_ENV": "production",
+            "PUBLIC_BASE_URL": "https://api.invitaciones.example",
             "SECRET_KEY": secrets.token_urlsafe(48),
             "JWT_SECRET": secrets.token_urlsafe(48),
             "DATABASE_URL": url,

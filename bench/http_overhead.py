@@ -214,6 +214,7 @@ def main() -> int:
         os.environ.update(
             {
                 "APP_ENV": "production",
+                "PUBLIC_BASE_URL": "https://api.invitaciones.example",
                 "SECRET_KEY": secrets.token_urlsafe(48),
                 "JWT_SECRET": secrets.token_urlsafe(48),
                 "JWT_ACCESS_MINUTES": "120",

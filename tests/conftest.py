@@ -14,7 +14,7 @@ from sqlalchemy import text
 from app import create_app
 from extensions import db
 from tests import factories
-from tests.dbutil import fresh_database
+from tests.dbutil import fresh_database, unreachable_server
 
 # Real local servers the tests talk to (a gateway speaking Izipay's protocol, SMTP, Redis),
 # the fixtures of the payment tests built on them, the app served by processes of its own, and
@@ -28,6 +28,16 @@ pytest_plugins = [
     "tests.app_processes",
     "tests.job_fixtures",
 ]
+
+
+def pytest_sessionstart(session):
+    """A database server that does not answer ends the run in one line, before any test (and
+    before xdist starts its workers) instead of one traceback per test."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    problem = unreachable_server()
+    if problem:
+        raise pytest.UsageError(problem)
 
 
 def pytest_collection_modifyitems(items):

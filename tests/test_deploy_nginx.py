@@ -1,6 +1,7 @@
 """deploy/nginx-invitaciones.conf served by a real nginx in front of a real app process: TLS
-with HSTS, plain HTTP redirected, the body limit matching MAX_UPLOAD_MB, media served by
-nginx itself, /metrics answered from inside.
+with one HSTS header (the app's own, as production sends it, replaced by nginx's), plain HTTP
+redirected but for certbot's challenges, the body limit matching MAX_UPLOAD_MB, media served
+by nginx itself, /metrics answered from inside with one charset.
 
 Only the addresses change (loopback ports, a trustme certificate, a temporary media folder);
 each change must find its line, so the test follows the file. Skipped without nginx on PATH
@@ -12,6 +13,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -23,6 +25,8 @@ import trustme
 from config import Config
 from tests.izipay_server import HMAC_KEY, PASSWORD, PUBLIC_KEY, USERNAME
 from tests.servers import free_port
+from utils import storage
+from utils.security_headers import HSTS
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "deploy" / "nginx-invitaciones.conf"
@@ -61,6 +65,7 @@ def localised_site(app_port: int, http_port: int, https_port: int, cert: Path, k
         (r"ssl_certificate +/etc/letsencrypt/\S+;", f"ssl_certificate {cert};"),
         (r"ssl_certificate_key +/etc/letsencrypt/\S+;", f"ssl_certificate_key {key};"),
         (r"/srv/invitaciones/shared/media/", f"{media}/"),
+        (r"root /var/www/html;", f"root {media.parent / 'acme'};"),
     ]
     for pattern, replacement in replacements:
         site, found = re.subn(pattern, replacement.replace("\\", "\\\\"), site)
@@ -88,6 +93,7 @@ def behind_nginx(tmp_path, app_processes):
         pytest.skip("needs nginx on PATH (Debian: apt-get install -y nginx)")
     (app,) = app_processes(
         1,
+        ENV_NAME="production",  # the app's own headers as production sends them (HSTS)
         TRUSTED_PROXIES=1,
         IZIPAY_USERNAME=USERNAME,
         IZIPAY_PASSWORD=PASSWORD,
@@ -105,6 +111,8 @@ def behind_nginx(tmp_path, app_processes):
     media = tmp_path / "media"
     (media / "uploads" / "ab").mkdir(parents=True)
     (media / "uploads" / "ab" / "photo.jpg").write_bytes(b"\xff\xd8 stored photo")
+    (tmp_path / "acme" / ".well-known" / "acme-challenge").mkdir(parents=True)
+    (tmp_path / "acme" / ".well-known" / "acme-challenge" / "t0ken").write_text("t0ken.key")
     http_port, https_port = free_port(), free_port()
     app_port = int(app.url.rsplit(":", 1)[1])
     (tmp_path / "site.conf").write_text(
@@ -139,9 +147,10 @@ def test_the_site_serves_the_app_over_tls_as_the_readme_says(behind_nginx):
     health = requests.get(f"{https}/health", verify=ca, timeout=5)
     assert health.status_code == 200
     assert health.json()["status"] == "ok"
-    assert health.headers["Strict-Transport-Security"] == "max-age=31536000"
 
-    assert requests.get(f"{https}/metrics", verify=ca, timeout=5).status_code == 200
+    metrics = requests.get(f"{https}/metrics", verify=ca, timeout=5)
+    assert metrics.status_code == 200
+    assert metrics.headers["Content-Type"].count("charset") == 1, metrics.headers["Content-Type"]
     # The IPN's own location passes the gateway's form straight to the app, which judges it.
     unsigned = requests.post(f"{https}/api/payments/izipay/ipn", data={"kr-answer": "{}"},
                              verify=ca, timeout=5)  # fmt: skip
@@ -151,6 +160,28 @@ def test_the_site_serves_the_app_over_tls_as_the_readme_says(behind_nginx):
     photo = requests.get(f"{https}/media/uploads/ab/photo.jpg", verify=ca, timeout=5)
     assert photo.content == b"\xff\xd8 stored photo"
     assert "immutable" in photo.headers["Cache-Control"]
+
+
+def test_every_answer_through_the_site_carries_one_hsts_header(behind_nginx):
+    https, _http, ca = behind_nginx
+    hsts = HSTS[1]
+
+    for path in ("/health", "/api/plans", "/api/no-such-route", "/media/uploads/ab/photo.jpg"):
+        answer = requests.get(f"{https}{path}", verify=ca, timeout=5)
+        assert answer.raw.headers.getlist("Strict-Transport-Security") == [hsts], path
+
+
+def test_certbot_renews_over_plain_http_while_the_rest_is_redirected(behind_nginx):
+    _https, http, _ca = behind_nginx
+
+    challenge = requests.get(f"{http}/.well-known/acme-challenge/t0ken", timeout=5,
+                             allow_redirects=False, headers={"Host": HOST})  # fmt: skip
+    assert challenge.status_code == 200
+    assert challenge.text == "t0ken.key"
+    other = requests.get(f"{http}/api/plans", timeout=5, allow_redirects=False,
+                         headers={"Host": HOST})  # fmt: skip
+    assert other.status_code == 301
+    assert other.headers["Location"] == f"https://{HOST}/api/plans"
 
 
 def test_the_body_limit_is_max_upload_mb_plus_the_multipart_envelope(behind_nginx):
@@ -164,3 +195,12 @@ def test_the_body_limit_is_max_upload_mb_plus_the_multipart_envelope(behind_ngin
     # Within nginx's limit the app gets the request and judges it itself.
     within = requests.post(f"{https}/api/auth/login", json={}, verify=ca, timeout=10)
     assert within.status_code in (400, 422)
+
+
+def test_stored_media_are_readable_by_nginxs_own_user(media_root):
+    # nginx runs as www-data, not as the app's user: a file only its owner may read is a 403.
+    storage.LocalStorage().save("uploads/ab/photo.jpg", b"\xff\xd8 stored photo")
+
+    mode = (media_root / "uploads" / "ab" / "photo.jpg").stat().st_mode
+    assert stat.S_IMODE(mode) & 0o044 == 0o044
+    assert not stat.S_IMODE(mode) & 0o022

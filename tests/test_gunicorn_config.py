@@ -24,6 +24,7 @@ def served(tmp_path):
     env = {
         **os.environ,
         "APP_ENV": "production",
+        "PUBLIC_BASE_URL": "https://api.invitaciones.example",
         "SECRET_KEY": "s" * 48,
         "JWT_SECRET": "j" * 48,
         "DATABASE_URL": database,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port
+
 # Many seconds long: started first, so both xdist workers finish together (conftest).
 pytestmark = pytest.mark.slow
 
@@ -47,3 +49,22 @@ def test_under_ci_a_missing_redis_fails_the_run():
     assert result.returncode != 0
     assert "1 error" in result.stdout
     assert "needs Redis" in result.stdout and "CI=true" in result.stdout
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_an_unreachable_mariadb_ends_the_run_in_one_line(workers):
+    closed = f"mysql+pymysql://root@127.0.0.1:{free_port()}/test"
+    environment = {**os.environ, "TEST_DATABASE_URL": closed}
+    environment.pop("PYTEST_XDIST_WORKER", None)
+
+    result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", workers,
+         "tests/test_env_example.py"],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    output = (result.stdout + result.stderr).strip().splitlines()
+    assert len(output) == 1, "\n".join(output)
+    assert output[0].startswith("ERROR: MariaDB at 127.0.0.1:")
+    assert "(TEST_DATABASE_URL) is unreachable: (2003" in output[0]

@@ -94,6 +94,8 @@ def write_media_file(name: str, content: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
     try:
+        # mkstemp makes it 0600; nginx serves it as another user (www-data).
+        os.fchmod(handle, 0o644)
         with os.fdopen(handle, "wb") as file:
             file.write(content)
         os.replace(temporary, path)

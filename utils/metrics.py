@@ -100,7 +100,8 @@ def _metrics() -> Response:
         queue = CollectorRegistry()
         queue.register(QueueDepthCollector(depth, current_app.extensions["job_outbox_backlog"]))
         text += generate_latest(queue)
-    return Response(text, mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: Flask would add a second charset to the one it carries.
+    return Response(text, content_type=CONTENT_TYPE_LATEST)
 
 
 def _require_metrics_token() -> None:

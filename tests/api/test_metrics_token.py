@@ -55,6 +55,7 @@ def test_production_refuses_a_placeholder_metrics_token():
         "SECRET_KEY": "k7Qv2n9XbR4sLw8ZpT1mYc6HdJ3fGa5E",
         "JWT_SECRET_KEY": "Zr8Lm2Qx7Vb4Nc9Ks1Hw6Pd3Jt5Fy0Ga",
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "PUBLIC_BASE_URL": "https://api.invitaciones.example",
         "METRICS_TOKEN": "change-me",
     }
 

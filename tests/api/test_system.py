@@ -161,6 +161,7 @@ def test_production_refuses_to_start_with_unsafe_settings(overrides, problem):
         "SECRET_KEY": "a-real-secret-key-for-production-use",
         "JWT_SECRET_KEY": "a-real-jwt-secret-of-at-least-32-bytes!!",
         "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        "PUBLIC_BASE_URL": "https://api.invitaciones.example",
         **overrides,
     }
     with pytest.raises(RuntimeError, match=problem):
@@ -174,6 +175,7 @@ def test_production_starts_with_safe_settings():
             "SECRET_KEY": "a-real-secret-key-for-production-use",
             "JWT_SECRET_KEY": "a-real-jwt-secret-of-at-least-32-bytes!!",
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PUBLIC_BASE_URL": "https://api.invitaciones.example",
         },
     )
     response = app.test_client().get("/api/plans/1")
