@@ -68,3 +68,44 @@ def silent_mp3(seconds: int = 2) -> bytes:
     frame = header + bytes(frame_length - len(header))
     frames_per_second = 44_100 / 1152
     return frame * round(seconds * frames_per_second)
+
+
+def jpeg_with_metadata(width=800, height=600) -> bytes:
+    """A JPEG carrying a comment (COM), an ICC profile, XMP and EXIF."""
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 140, 60)).save(
+        buffer,
+        "JPEG",
+        comment=b"secret comment: Calle Los Olivos 123",
+        icc_profile=icc,
+        xmp=b"<x:xmpmeta>secret xmp</x:xmpmeta>",
+        exif=exif.tobytes(),
+    )
+    return buffer.getvalue()
+
+
+def jpeg_markers(content: bytes) -> list[int]:
+    """The marker bytes of a JPEG's segments up to its first scan (0xFE is a comment)."""
+    markers, position = [], 2
+    while position + 4 <= len(content) and content[position] == 0xFF:
+        marker = content[position + 1]
+        markers.append(marker)
+        if marker == 0xDA:
+            break
+        position += 2 + struct.unpack(">H", content[position + 2 : position + 4])[0]
+    return markers
+
+
+def mp3_with_xing(*, frames: int, size: int, seconds: int = 2) -> bytes:
+    """The silent MP3 whose first frame is a Xing header claiming `frames` frames and `size`
+    bytes: how a crafted file makes mutagen read any duration or bitrate."""
+    body = silent_mp3(seconds)
+    first = bytearray(body[:417])
+    # MPEG-1 Layer III joint stereo: 32 bytes of side information after the 4-byte header.
+    first[36:52] = b"Xing" + struct.pack(">III", 0x3, frames, size)
+    return bytes(first) + body[417:]

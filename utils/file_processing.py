@@ -23,6 +23,11 @@ MAX_SIDE = 1920
 THUMBNAIL_SIDE = 400
 JPEG_QUALITY = 85
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
+# Music: no song lasts 2 hours; 1536 kbit/s is above CD-quality lossless (ALAC in M4A, 1411).
+MAX_AUDIO_SECONDS = 2 * 3600
+MAX_AUDIO_BITRATE = 1_536_000
+# Duration x bitrate may exceed the file's size by this factor (headers round), no more.
+AUDIO_SIZE_TOLERANCE = 2
 
 
 class UnsupportedFileError(ValueError):
@@ -120,11 +125,30 @@ def process_audio(data: bytes) -> ProcessedFile:
     if length <= 0:
         raise InvalidFileError("The audio file has no playable length.")
     bitrate = int(getattr(audio.info, "bitrate", 0) or 0) or None
+    _check_audio_claims(length, bitrate, len(data))
     return ProcessedFile(
         main=Rendition(content=data, mime_type=mime_type, extension=extension),
         duration_seconds=Decimal(str(round(length, 2))),
         bitrate=bitrate,
     )
+
+
+def _check_audio_claims(length: float, bitrate: int | None, size: int) -> None:
+    """Refuse what headers claim and no real song has (a crafted MP3's Xing frame count can
+    say anything): over MAX_AUDIO_SECONDS, over MAX_AUDIO_BITRATE, or more audio than the
+    file holds."""
+    if length > MAX_AUDIO_SECONDS:
+        raise InvalidFileError(
+            f"The audio file claims a duration over {MAX_AUDIO_SECONDS // 3600} hours."
+        )
+    if bitrate is None:
+        return
+    if bitrate > MAX_AUDIO_BITRATE:
+        raise InvalidFileError(
+            f"The audio file claims a bitrate over {MAX_AUDIO_BITRATE // 1000} kbit/s."
+        )
+    if length * bitrate / 8 > size * AUDIO_SIZE_TOLERANCE:
+        raise InvalidFileError("The audio file claims more audio than it holds.")
 
 
 def _draft_size(width: int, height: int) -> tuple[int, int]:
@@ -154,12 +178,14 @@ def _fit(image: Image.Image, side: int) -> Image.Image:
 def _encode(image: Image.Image, keep_alpha: bool) -> Rendition:
     """A fresh file from the pixels only: nothing of the original's metadata is written."""
     buffer = io.BytesIO()
+    image = image.convert("RGBA" if keep_alpha else "RGB")
+    # Pillow writes some of the source's info back when saving (a JPEG's comment, a PNG's ICC
+    # profile); `convert` made a copy of our own, so emptying it drops them.
+    image.info = {}
     if keep_alpha:
-        image = image.convert("RGBA")
         image.save(buffer, "PNG", optimize=True)
         mime_type, extension = "image/png", "png"
     else:
-        image = image.convert("RGB")
         image.save(buffer, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
         mime_type, extension = "image/jpeg", "jpg"
     return Rendition(

@@ -4,9 +4,18 @@ import io
 import time
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
-from tests.media_files import jpeg, png_bomb, png_with_alpha, silent_mp3, webp
+from tests.media_files import (
+    jpeg,
+    jpeg_markers,
+    jpeg_with_metadata,
+    mp3_with_xing,
+    png_bomb,
+    png_with_alpha,
+    silent_mp3,
+    webp,
+)
 from utils.file_processing import (
     InvalidFileError,
     UnsupportedFileError,
@@ -29,6 +38,31 @@ def test_a_camera_photo_is_resized_with_a_thumbnail_and_no_metadata():
     assert image.format == "JPEG" and image.info.get("progressive") == 1
     assert dict(image.getexif()) == {}
     assert "exif" not in image.info and "exif" not in opened(thumbnail.content).info
+
+
+def test_comments_icc_profiles_and_xmp_are_dropped_from_the_photo_and_its_thumbnail():
+    processed = process_image(jpeg_with_metadata())
+
+    for rendition in (processed.main, processed.thumbnail):
+        # Only the JFIF header, tables, frame and scan: no APPn beyond APP0, no COM (0xFE).
+        assert set(jpeg_markers(rendition.content)) <= {0xE0, 0xDB, 0xC2, 0xC4, 0xDA}
+        assert b"secret" not in rendition.content
+        assert "comment" not in opened(rendition.content).info
+
+
+def test_a_png_keeps_no_icc_profile_or_text():
+    source = Image.new("RGBA", (300, 200), (10, 120, 200, 0))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "secret text")
+    buffer = io.BytesIO()
+    source.save(buffer, "PNG", pnginfo=info, icc_profile=b"secret icc profile bytes")
+
+    processed = process_image(buffer.getvalue())
+
+    for rendition in (processed.main, processed.thumbnail):
+        assert rendition.mime_type == "image/png"
+        assert b"secret" not in rendition.content
+        assert b"iCCP" not in rendition.content
 
 
 def test_the_exif_orientation_is_applied_to_the_pixels():
@@ -113,3 +147,17 @@ def test_audio_that_does_not_parse_is_invalid_and_an_image_is_not_music():
         process_audio(b"ID3" + bytes(50))
     with pytest.raises(UnsupportedFileError):
         process_audio(jpeg())
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        mp3_with_xing(frames=0xFFFF_FFFF, size=100_000),  # 1.1e8 s
+        mp3_with_xing(frames=1, size=0xFFFF_FFFF),  # 1.3e12 bit/s
+        mp3_with_xing(frames=200_000, size=3_000_000),  # 87 min of 3 MB in a 33 KB file
+    ],
+    ids=["endless", "impossible-bitrate", "more-than-the-file-holds"],
+)
+def test_music_claiming_what_no_real_song_has_is_invalid(content):
+    with pytest.raises(InvalidFileError, match="duration|bitrate|holds"):
+        process_audio(content)
