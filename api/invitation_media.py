@@ -38,9 +38,14 @@ def list_media(invitation_id: int):
 @blp.alt_response(404, schema="Error")
 @blp.alt_response(413, schema="Error", description="Over MAX_UPLOAD_MB")
 @blp.alt_response(415, schema="Error", description="Not JPEG, PNG, WebP, MP3 or M4A")
-@blp.alt_response(422, schema="Error", description="Corrupt, or over 40 megapixels")
+@blp.alt_response(
+    422,
+    schema="Error",
+    description="Corrupt, data missing, over 40 megapixels or over the decode budget",
+)
 @blp.alt_response(429, schema="Error", description="RATELIMIT_UPLOADS per IP")
 @blp.alt_response(502, schema="Error", description="`storage_error`")
+@blp.alt_response(503, schema="Error", description="Every image decoder busy; `Retry-After`")
 def upload_media(form, invitation_id: int):
     """Upload one file: images are re-encoded without metadata, with a thumbnail; a cover,
     og_image or gift_qr replaces the previous one."""

@@ -22,6 +22,7 @@ from services.exceptions import (
     BadGatewayError,
     NotFoundError,
     PayloadTooLargeError,
+    ServiceUnavailableError,
     UnsupportedMediaTypeError,
     ValidationError,
 )
@@ -29,6 +30,7 @@ from services.invitations import bump_version, get_owned_invitation
 from services.plan_rules import check_limit, require_feature
 from utils.db import after_commit, transactional
 from utils.file_processing import (
+    DecoderBusyError,
     InvalidFileError,
     ProcessedFile,
     UnsupportedFileError,
@@ -58,6 +60,13 @@ class MediaNotFoundError(NotFoundError):
 class StorageFailedError(BadGatewayError):
     code = "storage_error"
     message = "The file could not be stored; try again."
+
+
+class UploadsBusyError(ServiceUnavailableError):
+    message = "Too many images are being processed; try again in a few seconds."
+
+    def __init__(self):
+        super().__init__(headers={"Retry-After": "5"})
 
 
 def list_media(user: User, invitation_id: int) -> list[InvitationMedia]:
@@ -157,6 +166,8 @@ def _process(media_type: str, content: bytes) -> ProcessedFile:
         raise UnsupportedMediaTypeError(str(error)) from error
     except InvalidFileError as error:
         raise ValidationError(details={"file": [str(error)]}) from error
+    except DecoderBusyError as error:
+        raise UploadsBusyError() from error
 
 
 def _store(storage, processed: ProcessedFile) -> dict[str, str]:

@@ -109,3 +109,31 @@ def mp3_with_xing(*, frames: int, size: int, seconds: int = 2) -> bytes:
     # MPEG-1 Layer III joint stereo: 32 bytes of side information after the 4-byte header.
     first[36:52] = b"Xing" + struct.pack(">III", 0x3, frames, size)
     return bytes(first) + body[417:]
+
+
+def jpeg_without_scan_data(width=7000, height=5700) -> bytes:
+    """A JPEG's headers claiming width x height, with its scan's data left out (330 bytes)."""
+    buffer = io.BytesIO()
+    Image.new("L", (width, height)).save(buffer, "JPEG", quality=50)
+    content = buffer.getvalue()
+    scan = content.index(b"\xff\xda")
+    header_end = scan + 2 + struct.unpack(">H", content[scan + 2 : scan + 4])[0]
+    return content[:header_end] + b"\xff\xd9"
+
+
+def png_missing_rows(width=3000, height=3000) -> bytes:
+    """A valid PNG stream that ends after 10 of its rows (Pillow paints the rest black)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = zlib.compress((b"\x00" + bytes(width * 3)) * 10)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", rows)
+        + _chunk(b"IEND", b"")
+    )
+
+
+def png_16bit_grey(width=600, height=400, level=40_000) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("I;16", (width, height), level).save(buffer, "PNG")
+    return buffer.getvalue()

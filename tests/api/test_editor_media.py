@@ -16,10 +16,13 @@ from tests.media_files import (
     jpeg,
     jpeg_markers,
     jpeg_with_metadata,
+    jpeg_without_scan_data,
     mp3_with_xing,
     png_bomb,
+    png_missing_rows,
     silent_mp3,
 )
+from utils import file_processing
 
 
 @pytest.fixture
@@ -72,8 +75,10 @@ def test_a_photo_is_stored_with_its_thumbnail_and_described(client, headers, med
         (b"plain text pretending to be a photo", 415, "unsupported_media_type"),
         (jpeg()[:200], 422, "validation_error"),
         (png_bomb(), 422, "validation_error"),
+        (jpeg_without_scan_data(), 422, "validation_error"),
+        (png_missing_rows(), 422, "validation_error"),
     ],
-    ids=["text-named-jpg", "truncated", "bomb"],
+    ids=["text-named-jpg", "truncated", "bomb", "jpeg-without-scan-data", "png-missing-rows"],
 )
 def test_bad_files_are_refused_and_leave_nothing(
     client, headers, media_root, make, content, status, code
@@ -86,6 +91,23 @@ def test_bad_files_are_refused_and_leave_nothing(
     assert response.get_json()["error"] == code
     assert stored_files(media_root) == []
     assert db.session.query(InvitationMedia).count() == 0
+
+
+def test_an_upload_finding_every_decoder_busy_is_503_with_retry_after(
+    client, headers, media_root, make, monkeypatch
+):
+    draft = create_draft(client, headers, make.template())
+    monkeypatch.setattr(file_processing, "DECODE_WAIT_SECONDS", 0.1)
+    held = [file_processing._decode_slots.acquire() for _ in range(file_processing.DECODE_SLOTS)]
+    try:
+        response = upload(client, headers, draft["id"], jpeg())
+    finally:
+        for _ in held:
+            file_processing._decode_slots.release()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert stored_files(media_root) == []
 
 
 def test_an_upload_over_the_size_limit_is_413(app, client, headers, media_root, make, monkeypatch):

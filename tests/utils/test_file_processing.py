@@ -10,13 +10,18 @@ from tests.media_files import (
     jpeg,
     jpeg_markers,
     jpeg_with_metadata,
+    jpeg_without_scan_data,
     mp3_with_xing,
+    png_16bit_grey,
     png_bomb,
+    png_missing_rows,
     png_with_alpha,
     silent_mp3,
     webp,
 )
+from utils import file_processing
 from utils.file_processing import (
+    DecoderBusyError,
     InvalidFileError,
     UnsupportedFileError,
     process_audio,
@@ -116,6 +121,70 @@ def test_over_40_megapixels_is_refused():
 
     with pytest.raises(InvalidFileError, match="megapixels"):
         process_image(buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    "content",
+    [jpeg_without_scan_data(), png_missing_rows()],
+    ids=["jpeg-headers-claiming-40-mpx", "png-rows-ending-early"],
+)
+def test_an_image_whose_data_is_missing_is_invalid(content):
+    with pytest.raises(InvalidFileError, match="missing"):
+        process_image(content)
+
+
+def encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # Decoded whole (no reduced scale): 9 Mpx with alpha, 9 Mpx of WebP.
+        encoded(Image.new("RGBA", (3000, 3000), (1, 2, 3, 4)), "PNG"),
+        encoded(Image.new("RGB", (3000, 3000), (1, 2, 3)), "WEBP", lossless=True),
+        # Progressive: libjpeg keeps every coefficient of the 20 Mpx.
+        encoded(Image.new("RGB", (5000, 4000), (1, 2, 3)), "JPEG", progressive=True),
+    ],
+    ids=["png-rgba-9mpx", "webp-9mpx", "progressive-jpeg-20mpx"],
+)
+def test_an_image_costing_more_than_the_decode_budget_is_refused_before_decoding(content):
+    started = time.perf_counter()
+    with pytest.raises(InvalidFileError, match="too much memory") as refused:
+        process_image(content)
+    assert time.perf_counter() - started < 0.5
+    assert "megapixels of this kind are accepted" in str(refused.value)
+
+
+def test_a_40_megapixel_baseline_jpeg_is_still_accepted():
+    content = encoded(Image.new("RGB", (7740, 5160), (90, 140, 60)), "JPEG", quality=50)
+
+    processed = process_image(content)
+
+    assert (processed.main.width, processed.main.height) == (1920, 1280)
+
+
+def test_a_16_bit_grey_png_is_stored_as_grey():
+    processed = process_image(png_16bit_grey(level=40_000))
+
+    image = opened(processed.main.content)
+    assert (image.width, image.height) == (600, 400)
+    assert image.convert("L").getpixel((10, 10)) == pytest.approx(40_000 // 256, abs=3)
+
+
+def test_a_decode_waits_for_a_free_slot_and_gives_up_when_none_frees(monkeypatch):
+    monkeypatch.setattr(file_processing, "DECODE_WAIT_SECONDS", 0.2)
+    held = [file_processing._decode_slots.acquire() for _ in range(file_processing.DECODE_SLOTS)]
+    try:
+        with pytest.raises(DecoderBusyError):
+            process_image(jpeg())
+    finally:
+        for _ in held:
+            file_processing._decode_slots.release()
+
+    assert process_image(jpeg()).main.width == 800
 
 
 @pytest.mark.parametrize(
