@@ -137,3 +137,22 @@ def png_16bit_grey(width=600, height=400, level=40_000) -> bytes:
     buffer = io.BytesIO()
     Image.new("I;16", (width, height), level).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def png_interlaced(width=37, height=23, *, cut=0) -> bytes:
+    """An Adam7-interlaced grey PNG (Pillow cannot write one), its last `cut` bytes of rows
+    left out of an otherwise valid stream."""
+    passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4))
+    passes += ((1, 0, 2, 2), (0, 1, 1, 2))
+    rows = b""
+    for x0, y0, dx, dy in passes:
+        columns = len(range(x0, width, dx))
+        if columns:
+            rows += (b"\x00" + bytes([120]) * columns) * len(range(y0, height, dy))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 1)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(rows[: len(rows) - cut]))
+        + _chunk(b"IEND", b"")
+    )

@@ -14,6 +14,7 @@ from tests.media_files import (
     mp3_with_xing,
     png_16bit_grey,
     png_bomb,
+    png_interlaced,
     png_missing_rows,
     png_with_alpha,
     silent_mp3,
@@ -125,12 +126,21 @@ def test_over_40_megapixels_is_refused():
 
 @pytest.mark.parametrize(
     "content",
-    [jpeg_without_scan_data(), png_missing_rows()],
-    ids=["jpeg-headers-claiming-40-mpx", "png-rows-ending-early"],
+    [jpeg_without_scan_data(), png_missing_rows(), png_interlaced(cut=5)],
+    ids=["jpeg-headers-claiming-40-mpx", "png-rows-ending-early", "interlaced-png-cut"],
 )
 def test_an_image_whose_data_is_missing_is_invalid(content):
     with pytest.raises(InvalidFileError, match="missing"):
         process_image(content)
+
+
+def test_an_interlaced_png_with_all_its_rows_is_accepted():
+    processed = process_image(png_interlaced())
+
+    assert (processed.main.width, processed.main.height) == (37, 23)
+    assert opened(processed.main.content).convert("L").getpixel((36, 22)) == pytest.approx(
+        120, abs=3
+    )
 
 
 def encoded(image: Image.Image, fmt: str, **options) -> bytes:
