@@ -126,7 +126,8 @@ def process_image(data: bytes) -> ProcessedFile:
                     "megapixels are accepted."
                 )
             held = 0
-            if image.format == "JPEG":
+            # A camera's MPO (a JPEG followed by others, a depth map say) is its first JPEG.
+            if image.format in ("JPEG", "MPO"):
                 held = _check_jpeg(data, width, height)
                 # Decode at 1/2, 1/4 or 1/8 scale when that still covers the target size.
                 image.draft("RGB", _draft_size(width, height))
@@ -236,7 +237,12 @@ def _check_jpeg(data: bytes, width: int, height: int) -> int:
     (progressive, or one scan per component)."""
     frame, progressive, scans, scan_bytes = None, False, 0, 0
     position = 2
-    while position + 4 <= len(data) and data[position] == 0xFF:
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:  # stray bytes between segments: libjpeg skips them too
+            position = data.find(b"\xff", position)
+            if position < 0:
+                break
+            continue
         marker = data[position + 1]
         if marker == 0xFF:  # fill byte
             position += 1

@@ -176,6 +176,25 @@ def test_a_40_megapixel_baseline_jpeg_is_still_accepted():
     assert (processed.main.width, processed.main.height) == (1920, 1280)
 
 
+def test_a_16_megapixel_mpo_from_a_camera_is_decoded_like_a_jpeg():
+    photo, depth_map = Image.new("RGB", (4608, 3456), (90, 140, 60)), Image.new("L", (400, 300))
+    buffer = io.BytesIO()
+    photo.save(buffer, "MPO", save_all=True, append_images=[depth_map])
+
+    processed = process_image(buffer.getvalue())
+
+    assert (processed.main.width, processed.main.height) == (1920, 1440)
+
+
+def test_stray_bytes_between_jpeg_segments_are_skipped_as_libjpeg_does():
+    content = jpeg(1200, 900)
+    tables = content.index(b"\xff\xdb")
+
+    processed = process_image(content[:tables] + b"\x00\x00\x00" + content[tables:])
+
+    assert processed.main.width == 1200
+
+
 def test_a_16_bit_grey_png_is_stored_as_grey():
     processed = process_image(png_16bit_grey(level=40_000))
 
