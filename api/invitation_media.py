@@ -12,6 +12,7 @@ from api.schemas.media import (
     MediaUploadSchema,
 )
 from services import file_upload_service
+from utils.rate_limits import rate_limit
 
 blp = Blueprint(
     "invitation_media", __name__, url_prefix="/api/editor", description="Invitation media"
@@ -28,6 +29,7 @@ def list_media(invitation_id: int):
 
 
 @blp.post("/<int:invitation_id>/media")
+@rate_limit("uploads")
 @blp.login_required
 @owner_first
 @blp.arguments(MediaUploadSchema, location="files")
@@ -36,10 +38,17 @@ def list_media(invitation_id: int):
 @blp.alt_response(404, schema="Error")
 @blp.alt_response(413, schema="Error", description="Over MAX_UPLOAD_MB")
 @blp.alt_response(415, schema="Error", description="Not JPEG, PNG, WebP, MP3 or M4A")
-@blp.alt_response(422, schema="Error", description="Corrupt, or over 40 megapixels")
+@blp.alt_response(
+    422,
+    schema="Error",
+    description="Corrupt, data missing, over 40 megapixels or over the decode budget",
+)
+@blp.alt_response(429, schema="Error", description="RATELIMIT_UPLOADS per IP")
 @blp.alt_response(502, schema="Error", description="`storage_error`")
+@blp.alt_response(503, schema="Error", description="Every image decoder busy; `Retry-After`")
 def upload_media(form, invitation_id: int):
-    """Upload one file: images are re-encoded without metadata, with a thumbnail."""
+    """Upload one file: images are re-encoded without metadata, with a thumbnail; a cover,
+    og_image or gift_qr replaces the previous one."""
     return file_upload_service.upload_media(
         current_user,
         invitation_id,

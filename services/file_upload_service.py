@@ -2,16 +2,18 @@
 
 Files are written first, then the row in the same transaction; if the commit fails the
 files just written are deleted, and if the second file fails the first is. Deleting media
-removes its files only once the deletion has committed (README, "Media uploads").
+removes its files only once the deletion has committed (README, "Media uploads"). A cover,
+share image or gift QR replaces the invitation's previous one in that same transaction.
 """
 
 import secrets
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from extensions import db
 from models.invitation import Invitation
+from models.invitation_data import InvitationData
 from models.invitation_media import InvitationMedia
 from models.user import User
 from services import preview_cards, stored_files
@@ -20,6 +22,7 @@ from services.exceptions import (
     BadGatewayError,
     NotFoundError,
     PayloadTooLargeError,
+    ServiceUnavailableError,
     UnsupportedMediaTypeError,
     ValidationError,
 )
@@ -27,6 +30,7 @@ from services.invitations import bump_version, get_owned_invitation
 from services.plan_rules import check_limit, require_feature
 from utils.db import transactional
 from utils.file_processing import (
+    DecoderBusyError,
     InvalidFileError,
     ProcessedFile,
     UnsupportedFileError,
@@ -39,6 +43,14 @@ from utils.storage import get_storage
 MUSIC = "music"
 PHOTO = "photo"
 UPLOAD_FOLDER = "uploads"
+# One file each: a new upload replaces the previous one.
+SINGLE_SLOT_TYPES = ("cover", "og_image", "gift_qr")
+# The data's references to media, moved from a replaced file to its replacement.
+MEDIA_REFERENCES = (
+    InvitationData.cover_media_id,
+    InvitationData.og_image_media_id,
+    InvitationData.music_media_id,
+)
 
 
 class MediaNotFoundError(NotFoundError):
@@ -48,6 +60,13 @@ class MediaNotFoundError(NotFoundError):
 class StorageFailedError(BadGatewayError):
     code = "storage_error"
     message = "The file could not be stored; try again."
+
+
+class UploadsBusyError(ServiceUnavailableError):
+    message = "Too many images are being processed; try again in a few seconds."
+
+    def __init__(self):
+        super().__init__(headers={"Retry-After": "5"})
 
 
 def list_media(user: User, invitation_id: int) -> list[InvitationMedia]:
@@ -146,6 +165,8 @@ def _process(media_type: str, content: bytes) -> ProcessedFile:
         raise UnsupportedMediaTypeError(str(error)) from error
     except InvalidFileError as error:
         raise ValidationError(details={"file": [str(error)]}) from error
+    except DecoderBusyError as error:
+        raise UploadsBusyError() from error
 
 
 def _store(storage, processed: ProcessedFile) -> dict[str, str]:
@@ -175,17 +196,21 @@ def _record(user, invitation_id, media_type, caption, processed, keys) -> Invita
     bump_version(invitation)
     if media_type == MUSIC:
         require_feature(invitation, "music")
-    if media_type == PHOTO:
-        # A locking read: on MySQL it sees rows committed after this transaction's snapshot
-        # (a plain count would not, under REPEATABLE READ).
-        photos = db.session.scalars(
-            select(InvitationMedia.id)
+    # A locking read: on MySQL it sees rows committed after this transaction's snapshot
+    # (a plain read would not, under REPEATABLE READ).
+    same_type = list(
+        db.session.scalars(
+            select(InvitationMedia)
             .where(
-                InvitationMedia.invitation_id == invitation.id, InvitationMedia.media_type == PHOTO
+                InvitationMedia.invitation_id == invitation.id,
+                InvitationMedia.media_type == media_type,
             )
             .with_for_update()
-        ).all()
-        check_limit(invitation, "max_photos", len(photos))
+        )
+    )
+    if media_type == PHOTO:
+        check_limit(invitation, "max_photos", len(same_type))
+    replaced = same_type if media_type in SINGLE_SLOT_TYPES else []
     main = processed.main
     media = InvitationMedia(
         invitation_id=invitation.id,
@@ -200,12 +225,27 @@ def _record(user, invitation_id, media_type, caption, processed, keys) -> Invita
         caption=caption,
         duration_seconds=processed.duration_seconds,
         bitrate=processed.bitrate,
-        display_order=_next_position(invitation),
+        display_order=replaced[0].display_order if replaced else _next_position(invitation),
     )
     db.session.add(media)
     db.session.flush()
+    if replaced:
+        _replace(invitation, replaced, media)
     preview_cards.refresh_after_commit(invitation_id)
     return media
+
+
+def _replace(invitation: Invitation, old: list[InvitationMedia], new: InvitationMedia) -> None:
+    """The data naming an old file names the new one; the old rows go now, their files once
+    this transaction has committed (a failed upload leaves them as they were)."""
+    old_ids = [row.id for row in old]
+    for column in MEDIA_REFERENCES:
+        db.session.execute(
+            update(InvitationData)
+            .where(InvitationData.invitation_id == invitation.id, column.in_(old_ids))
+            .values({column: new.id})
+        )
+    delete_media_rows(old)
 
 
 def _next_position(invitation: Invitation) -> int:

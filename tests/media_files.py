@@ -68,3 +68,91 @@ def silent_mp3(seconds: int = 2) -> bytes:
     frame = header + bytes(frame_length - len(header))
     frames_per_second = 44_100 / 1152
     return frame * round(seconds * frames_per_second)
+
+
+def jpeg_with_metadata(width=800, height=600) -> bytes:
+    """A JPEG carrying a comment (COM), an ICC profile, XMP and EXIF."""
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "CameraMaker"
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (90, 140, 60)).save(
+        buffer,
+        "JPEG",
+        comment=b"secret comment: Calle Los Olivos 123",
+        icc_profile=icc,
+        xmp=b"<x:xmpmeta>secret xmp</x:xmpmeta>",
+        exif=exif.tobytes(),
+    )
+    return buffer.getvalue()
+
+
+def jpeg_markers(content: bytes) -> list[int]:
+    """The marker bytes of a JPEG's segments up to its first scan (0xFE is a comment)."""
+    markers, position = [], 2
+    while position + 4 <= len(content) and content[position] == 0xFF:
+        marker = content[position + 1]
+        markers.append(marker)
+        if marker == 0xDA:
+            break
+        position += 2 + struct.unpack(">H", content[position + 2 : position + 4])[0]
+    return markers
+
+
+def mp3_with_xing(*, frames: int, size: int, seconds: int = 2) -> bytes:
+    """The silent MP3 whose first frame is a Xing header claiming `frames` frames and `size`
+    bytes: how a crafted file makes mutagen read any duration or bitrate."""
+    body = silent_mp3(seconds)
+    first = bytearray(body[:417])
+    # MPEG-1 Layer III joint stereo: 32 bytes of side information after the 4-byte header.
+    first[36:52] = b"Xing" + struct.pack(">III", 0x3, frames, size)
+    return bytes(first) + body[417:]
+
+
+def jpeg_without_scan_data(width=7000, height=5700) -> bytes:
+    """A JPEG's headers claiming width x height, with its scan's data left out (330 bytes)."""
+    buffer = io.BytesIO()
+    Image.new("L", (width, height)).save(buffer, "JPEG", quality=50)
+    content = buffer.getvalue()
+    scan = content.index(b"\xff\xda")
+    header_end = scan + 2 + struct.unpack(">H", content[scan + 2 : scan + 4])[0]
+    return content[:header_end] + b"\xff\xd9"
+
+
+def png_missing_rows(width=3000, height=3000) -> bytes:
+    """A valid PNG stream that ends after 10 of its rows (Pillow paints the rest black)."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = zlib.compress((b"\x00" + bytes(width * 3)) * 10)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", rows)
+        + _chunk(b"IEND", b"")
+    )
+
+
+def png_16bit_grey(width=600, height=400, level=40_000) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("I;16", (width, height), level).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def png_interlaced(width=37, height=23, *, cut=0) -> bytes:
+    """An Adam7-interlaced grey PNG (Pillow cannot write one), its last `cut` bytes of rows
+    left out of an otherwise valid stream."""
+    passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4))
+    passes += ((1, 0, 2, 2), (0, 1, 1, 2))
+    rows = b""
+    for x0, y0, dx, dy in passes:
+        columns = len(range(x0, width, dx))
+        if columns:
+            rows += (b"\x00" + bytes([120]) * columns) * len(range(y0, height, dy))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 1)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(rows[: len(rows) - cut]))
+        + _chunk(b"IEND", b"")
+    )

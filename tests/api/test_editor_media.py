@@ -12,7 +12,17 @@ from app import create_app
 from extensions import db
 from models.invitation_media import InvitationMedia
 from tests.invitation_fixtures import FULL_FEATURES, create_draft, paid_invitation
-from tests.media_files import jpeg, png_bomb, silent_mp3
+from tests.media_files import (
+    jpeg,
+    jpeg_markers,
+    jpeg_with_metadata,
+    jpeg_without_scan_data,
+    mp3_with_xing,
+    png_bomb,
+    png_missing_rows,
+    silent_mp3,
+)
+from utils import file_processing
 from utils.media import local_app_url
 
 
@@ -66,8 +76,10 @@ def test_a_photo_is_stored_with_its_thumbnail_and_described(client, headers, med
         (b"plain text pretending to be a photo", 415, "unsupported_media_type"),
         (jpeg()[:200], 422, "validation_error"),
         (png_bomb(), 422, "validation_error"),
+        (jpeg_without_scan_data(), 422, "validation_error"),
+        (png_missing_rows(), 422, "validation_error"),
     ],
-    ids=["text-named-jpg", "truncated", "bomb"],
+    ids=["text-named-jpg", "truncated", "bomb", "jpeg-without-scan-data", "png-missing-rows"],
 )
 def test_bad_files_are_refused_and_leave_nothing(
     client, headers, media_root, make, content, status, code
@@ -80,6 +92,23 @@ def test_bad_files_are_refused_and_leave_nothing(
     assert response.get_json()["error"] == code
     assert stored_files(media_root) == []
     assert db.session.query(InvitationMedia).count() == 0
+
+
+def test_an_upload_finding_every_decoder_busy_is_503_with_retry_after(
+    client, headers, media_root, make, monkeypatch
+):
+    draft = create_draft(client, headers, make.template())
+    monkeypatch.setattr(file_processing, "DECODE_WAIT_SECONDS", 0.1)
+    held = [file_processing._decode_slots.acquire() for _ in range(file_processing.DECODE_SLOTS)]
+    try:
+        response = upload(client, headers, draft["id"], jpeg())
+    finally:
+        for _ in held:
+            file_processing._decode_slots.release()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert stored_files(media_root) == []
 
 
 def test_an_upload_over_the_size_limit_is_413(app, client, headers, media_root, make, monkeypatch):
@@ -105,6 +134,41 @@ def test_music_needs_the_plan_feature(client, headers, media_root, make):
     assert accepted.get_json()["mime_type"] == "audio/mpeg"
     assert accepted.get_json()["duration_seconds"] == pytest.approx(2.0, abs=0.1)
     assert accepted.get_json()["thumbnail_url"] is None
+
+
+def test_the_stored_photo_and_thumbnail_keep_no_comment_or_profile(
+    client, headers, media_root, make
+):
+    draft = create_draft(client, headers, make.template())
+
+    response = upload(client, headers, draft["id"], jpeg_with_metadata())
+
+    assert response.status_code == 201, response.get_json()
+    stored = [media_root / name for name in stored_files(media_root)]
+    assert len(stored) == 2
+    for path in stored:
+        content = path.read_bytes()
+        assert 0xFE not in jpeg_markers(content)  # COM
+        assert 0xE1 not in jpeg_markers(content) and 0xE2 not in jpeg_markers(content)
+        assert b"secret" not in content
+
+
+@pytest.mark.parametrize(
+    "content",
+    [mp3_with_xing(frames=0xFFFF_FFFF, size=100_000), mp3_with_xing(frames=1, size=0xFFFF_FFFF)],
+    ids=["1e8-seconds", "1e12-bits-per-second"],
+)
+def test_music_with_a_crafted_duration_or_bitrate_is_422_and_leaves_nothing(
+    client, headers, media_root, content
+):
+    invitation = paid_invitation(client, headers)
+
+    response = upload(client, headers, invitation["id"], content, "music", "a.mp3")
+
+    assert response.status_code == 422, response.get_json()
+    assert "file" in response.get_json()["details"]
+    assert stored_files(media_root) == []
+    assert db.session.query(InvitationMedia).count() == 0
 
 
 def test_a_photo_sent_as_music_is_unsupported(client, headers, media_root):

@@ -4,10 +4,25 @@ import io
 import time
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
-from tests.media_files import jpeg, png_bomb, png_with_alpha, silent_mp3, webp
+from tests.media_files import (
+    jpeg,
+    jpeg_markers,
+    jpeg_with_metadata,
+    jpeg_without_scan_data,
+    mp3_with_xing,
+    png_16bit_grey,
+    png_bomb,
+    png_interlaced,
+    png_missing_rows,
+    png_with_alpha,
+    silent_mp3,
+    webp,
+)
+from utils import file_processing
 from utils.file_processing import (
+    DecoderBusyError,
     InvalidFileError,
     UnsupportedFileError,
     process_audio,
@@ -29,6 +44,31 @@ def test_a_camera_photo_is_resized_with_a_thumbnail_and_no_metadata():
     assert image.format == "JPEG" and image.info.get("progressive") == 1
     assert dict(image.getexif()) == {}
     assert "exif" not in image.info and "exif" not in opened(thumbnail.content).info
+
+
+def test_comments_icc_profiles_and_xmp_are_dropped_from_the_photo_and_its_thumbnail():
+    processed = process_image(jpeg_with_metadata())
+
+    for rendition in (processed.main, processed.thumbnail):
+        # Only the JFIF header, tables, frame and scan: no APPn beyond APP0, no COM (0xFE).
+        assert set(jpeg_markers(rendition.content)) <= {0xE0, 0xDB, 0xC2, 0xC4, 0xDA}
+        assert b"secret" not in rendition.content
+        assert "comment" not in opened(rendition.content).info
+
+
+def test_a_png_keeps_no_icc_profile_or_text():
+    source = Image.new("RGBA", (300, 200), (10, 120, 200, 0))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "secret text")
+    buffer = io.BytesIO()
+    source.save(buffer, "PNG", pnginfo=info, icc_profile=b"secret icc profile bytes")
+
+    processed = process_image(buffer.getvalue())
+
+    for rendition in (processed.main, processed.thumbnail):
+        assert rendition.mime_type == "image/png"
+        assert b"secret" not in rendition.content
+        assert b"iCCP" not in rendition.content
 
 
 def test_the_exif_orientation_is_applied_to_the_pixels():
@@ -86,6 +126,98 @@ def test_over_40_megapixels_is_refused():
 
 @pytest.mark.parametrize(
     "content",
+    [jpeg_without_scan_data(), png_missing_rows(), png_interlaced(cut=5)],
+    ids=["jpeg-headers-claiming-40-mpx", "png-rows-ending-early", "interlaced-png-cut"],
+)
+def test_an_image_whose_data_is_missing_is_invalid(content):
+    with pytest.raises(InvalidFileError, match="missing"):
+        process_image(content)
+
+
+def test_an_interlaced_png_with_all_its_rows_is_accepted():
+    processed = process_image(png_interlaced())
+
+    assert (processed.main.width, processed.main.height) == (37, 23)
+    assert opened(processed.main.content).convert("L").getpixel((36, 22)) == pytest.approx(
+        120, abs=3
+    )
+
+
+def encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # Decoded whole (no reduced scale): 9 Mpx with alpha, 9 Mpx of WebP.
+        encoded(Image.new("RGBA", (3000, 3000), (1, 2, 3, 4)), "PNG"),
+        encoded(Image.new("RGB", (3000, 3000), (1, 2, 3)), "WEBP", lossless=True),
+        # Progressive: libjpeg keeps every coefficient of the 20 Mpx.
+        encoded(Image.new("RGB", (5000, 4000), (1, 2, 3)), "JPEG", progressive=True),
+    ],
+    ids=["png-rgba-9mpx", "webp-9mpx", "progressive-jpeg-20mpx"],
+)
+def test_an_image_costing_more_than_the_decode_budget_is_refused_before_decoding(content):
+    started = time.perf_counter()
+    with pytest.raises(InvalidFileError, match="too much memory") as refused:
+        process_image(content)
+    assert time.perf_counter() - started < 0.5
+    assert "megapixels of this kind are accepted" in str(refused.value)
+
+
+def test_a_40_megapixel_baseline_jpeg_is_still_accepted():
+    content = encoded(Image.new("RGB", (7740, 5160), (90, 140, 60)), "JPEG", quality=50)
+
+    processed = process_image(content)
+
+    assert (processed.main.width, processed.main.height) == (1920, 1280)
+
+
+def test_a_16_megapixel_mpo_from_a_camera_is_decoded_like_a_jpeg():
+    photo, depth_map = Image.new("RGB", (4608, 3456), (90, 140, 60)), Image.new("L", (400, 300))
+    buffer = io.BytesIO()
+    photo.save(buffer, "MPO", save_all=True, append_images=[depth_map])
+
+    processed = process_image(buffer.getvalue())
+
+    assert (processed.main.width, processed.main.height) == (1920, 1440)
+
+
+def test_stray_bytes_between_jpeg_segments_are_skipped_as_libjpeg_does():
+    content = jpeg(1200, 900)
+    tables = content.index(b"\xff\xdb")
+
+    processed = process_image(content[:tables] + b"\x00\x00\x00" + content[tables:])
+
+    assert processed.main.width == 1200
+
+
+def test_a_16_bit_grey_png_is_stored_as_grey():
+    processed = process_image(png_16bit_grey(level=40_000))
+
+    image = opened(processed.main.content)
+    assert (image.width, image.height) == (600, 400)
+    assert image.convert("L").getpixel((10, 10)) == pytest.approx(40_000 // 256, abs=3)
+
+
+def test_a_decode_waits_for_a_free_slot_and_gives_up_when_none_frees(monkeypatch):
+    monkeypatch.setattr(file_processing, "DECODE_WAIT_SECONDS", 0.2)
+    held = [file_processing._decode_slots.acquire() for _ in range(file_processing.DECODE_SLOTS)]
+    try:
+        with pytest.raises(DecoderBusyError):
+            process_image(jpeg())
+    finally:
+        for _ in held:
+            file_processing._decode_slots.release()
+
+    assert process_image(jpeg()).main.width == 800
+
+
+@pytest.mark.parametrize(
+    "content",
     [b"just some text, named foto.jpg", b"%PDF-1.7\n...", b"GIF89a" + bytes(100)],
     ids=["text", "pdf", "gif"],
 )
@@ -113,3 +245,17 @@ def test_audio_that_does_not_parse_is_invalid_and_an_image_is_not_music():
         process_audio(b"ID3" + bytes(50))
     with pytest.raises(UnsupportedFileError):
         process_audio(jpeg())
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        mp3_with_xing(frames=0xFFFF_FFFF, size=100_000),  # 1.1e8 s
+        mp3_with_xing(frames=1, size=0xFFFF_FFFF),  # 1.3e12 bit/s
+        mp3_with_xing(frames=200_000, size=3_000_000),  # 87 min of 3 MB in a 33 KB file
+    ],
+    ids=["endless", "impossible-bitrate", "more-than-the-file-holds"],
+)
+def test_music_claiming_what_no_real_song_has_is_invalid(content):
+    with pytest.raises(InvalidFileError, match="duration|bitrate|holds"):
+        process_audio(content)
