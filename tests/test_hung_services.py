@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from app import create_app
 from config import CONFIGS
@@ -143,7 +144,10 @@ def test_an_editor_save_answers_at_once_while_ftps_hangs_and_is_stored(
     assert seconds < 1.0 + MARGIN_SECONDS
     assert page(client, invitation["main_code"]).get_json()["data"]["couple_groom_name"] == "José"
     db.session.rollback()
-    assert db.session.get(InvitationData, invitation["id"]) is not None
+    stored = db.session.scalar(
+        select(InvitationData).where(InvitationData.invitation_id == invitation["id"])
+    )
+    assert stored.couple_groom_name == "José"
 
 
 def test_deleting_a_photo_answers_at_once_while_ftps_hangs_and_the_row_is_gone(
