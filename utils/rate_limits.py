@@ -5,19 +5,21 @@ own: `memory://` counts per process, and Redis (REDIS_URL) is what makes
 several workers and hosts share one count.
 """
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
 from flask import Flask, request
 from flask_jwt_extended import decode_token
-from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits.storage import Storage
-from limits.strategies import FixedWindowRateLimiter
+from limits.storage import RedisStorage, Storage
 
 from utils.emails import normalize_email
 from utils.redis_client import is_redis_url, redis_connection_options
+
+logger = logging.getLogger(__name__)
 
 # name -> (config key holding the limit, what the limit is counted by)
 NAMED_LIMITS = {
@@ -142,29 +144,27 @@ def init_rate_limits(app: Flask) -> Limiter:
         if getattr(view, "_rate_limit_exempt", False)
     }
     storage_uri = config["RATELIMIT_STORAGE_URI"]
+    redis_storage = is_redis_url(storage_uri)
     if storage_uri.startswith("memory://"):
         storage_uri = LazyMemoryStorage.URI
-    limiter = FallingBackLimiter(
+    elif redis_storage:
+        # Redis, counting in this process's memory while it is unreachable (a limits storage of
+        # our own, so Flask-Limiter's private fallback machinery is not needed).
+        storage_uri = RedisOrMemoryStorage.uri_for(storage_uri)
+    limiter = Limiter(
         key_func=get_remote_address,
         default_limits=[config["RATELIMIT_DEFAULT"]],
         storage_uri=storage_uri,
-        storage_options=redis_connection_options(config) if is_redis_url(storage_uri) else {},
+        storage_options=redis_connection_options(config) if redis_storage else {},
         key_prefix=config["REDIS_KEY_PREFIX"],
         # The app's after-request step writes the headers (add_rate_limit_headers).
         headers_enabled=False,
         strategy="fixed-window",
-        # If Redis is unreachable, count in memory instead of failing every request.
-        in_memory_fallback_enabled=True,
         request_identifier=lambda: request.endpoint or UNROUTED,
     )
     limiter.request_filter(lambda: request.endpoint in exempt or _is_routed_preflight())
     limiter.limit_manager = ResolvedOnceLimits(limiter.limit_manager)
     limiter.init_app(app)
-    if limiter.enabled:
-        # Flask-Limiter's fallback is limits' MemoryStorage, which starts a timer thread on
-        # most hits; while Redis is down, count in the thread-free storage instead.
-        limiter._fallback_storage = LazyMemoryStorage()
-        limiter._fallback_limiter = FixedWindowRateLimiter(limiter._fallback_storage)
     for endpoint, view in list(app.view_functions.items()):
         for name, subject in getattr(view, "_rate_limits", ()):
             config_key, key_kind = NAMED_LIMITS[name]
@@ -192,26 +192,6 @@ def add_rate_limit_headers(limiter: Limiter, response) -> None:
     headers.add("X-RateLimit-Reset", str(reset_at))
     if response.status_code == 429 and "Retry-After" not in headers:
         headers.add("Retry-After", str(max(1, reset_at - int(time.time()))))
-
-
-class FallingBackLimiter(Limiter):
-    """Flask-Limiter, counting in memory also in the requests that met Redis going away.
-
-    Flask-Limiter switches to memory in the first request whose Redis call fails; any other
-    request already talking to Redis then fails too and re-raises (a 503 during an outage the
-    fallback is there to absorb). Such a request is counted in memory instead.
-    """
-
-    def _check_request_limit(self, callable_name=None, in_middleware=True) -> None:
-        try:
-            super()._check_request_limit(callable_name, in_middleware)
-        except RateLimitExceeded:
-            raise
-        except Exception:
-            if not (self._in_memory_fallback_enabled and self._storage_dead):
-                raise
-            self.context.seen_limits.clear()
-            super()._check_request_limit(callable_name, in_middleware)
 
 
 class ResolvedOnceLimits:
@@ -306,3 +286,77 @@ class LazyMemoryStorage(Storage):
     def _sweep(self, now: float) -> None:
         self._windows = {key: window for key, window in self._windows.items() if window[1] > now}
         self._next_sweep = now + self.SWEEP_SECONDS
+
+
+class RedisOrMemoryStorage(Storage):
+    """limits' Redis storage that counts in this process's memory while Redis cannot be reached.
+
+    Every call that meets Redis failing is answered from memory, so no request fails because
+    Redis went away under it, and the next ones skip Redis for RETRY_SECONDS (one request per
+    interval pays the connection timeout, REDIS_TIMEOUT_SECONDS). The first call after that tries
+    Redis again: back on it by itself once it answers. Counts made in memory meanwhile stay
+    there; as with any fallback, the shared count is per process during the outage.
+    """
+
+    STORAGE_SCHEME = ["redis+memory", "rediss+memory"]
+    RETRY_SECONDS = 2.0
+
+    @staticmethod
+    def uri_for(redis_url: str) -> str:
+        """The URI limits' registry hands to this storage: `redis+memory://host...`."""
+        scheme, _, rest = redis_url.partition("://")
+        return f"{scheme}+memory://{rest}"
+
+    def __init__(self, uri: str, wrap_exceptions: bool = False, clock=time.monotonic, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.redis = RedisStorage(_redis_uri(uri), **options)
+        self.memory = LazyMemoryStorage()
+        self._clock = clock
+        self._redis_retry_at = 0.0
+
+    @property
+    def base_exceptions(self):
+        return ValueError  # Redis errors never leave this storage
+
+    @property
+    def using_memory(self) -> bool:
+        return self._clock() < self._redis_retry_at
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        return self._either("incr", key, expiry, amount)
+
+    def get(self, key: str) -> int:
+        return self._either("get", key)
+
+    def get_expiry(self, key: str) -> float:
+        return self._either("get_expiry", key)
+
+    def check(self) -> bool:
+        return self._either("check")
+
+    def reset(self) -> int | None:
+        self.memory.reset()
+        return self._either("reset")
+
+    def clear(self, key: str) -> None:
+        self.memory.clear(key)
+        self._either("clear", key)
+
+    def _either(self, operation: str, *args):
+        if not self.using_memory:
+            try:
+                return getattr(self.redis, operation)(*args)
+            except (*_as_tuple(self.redis.base_exceptions), OSError) as error:
+                logger.warning("Rate limits count in memory for now: Redis failed (%s)", error)
+                self._redis_retry_at = self._clock() + self.RETRY_SECONDS
+        return getattr(self.memory, operation)(*args)
+
+
+def _redis_uri(uri: str) -> str:
+    """`redis+memory://host...` back to the Redis URL it was made from."""
+    scheme, _, rest = uri.partition("://")
+    return f"{scheme.removesuffix('+memory')}://{rest}"
+
+
+def _as_tuple(exceptions) -> tuple:
+    return exceptions if isinstance(exceptions, tuple) else (exceptions,)
