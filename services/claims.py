@@ -11,7 +11,7 @@ deadlock victim) and the loser files again, finding the row.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -37,7 +37,7 @@ from utils.emails import normalize_email
 from utils.money import format_money
 from utils.pagination import Page, paginate
 from utils.spanish_dates import short_date
-from utils.time import LIMA, utcnow
+from utils.time import lima_date, utcnow
 
 RESPONSE_BUSINESS_DAYS = 15
 # A first filing of the year racing others may lose a couple of times before the row exists.
@@ -70,10 +70,6 @@ class ClaimStateError(InvalidStateError):
     pass
 
 
-def lima_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(LIMA).date()
-
-
 def format_code(year: int, number: int) -> str:
     return f"{CODE_PREFIX}-{year}-{number:06d}"
 
@@ -100,7 +96,7 @@ def file_claim(data: dict, user: User | None = None) -> Claim:
 def _file_claim(data: dict, user: User | None) -> Claim:
     order = _filers_order(data.get("order_number"), user)
     now = utcnow()
-    filed_on = lima_today(now)
+    filed_on = lima_date(now)
     number = _next_number(filed_on.year)
     claim = Claim(
         code=format_code(filed_on.year, number),
@@ -177,15 +173,15 @@ def track_claim(code: str, email: str | None) -> Claim:
 
 def is_overdue(claim: Claim, today: date | None = None) -> bool:
     """Not answered, and today (Lima) is after its due date."""
-    return claim.status != STATUS_ANSWERED and (today or lima_today()) > claim.response_due_date
+    return claim.status != STATUS_ANSWERED and (today or lima_date()) > claim.response_due_date
 
 
 def business_days_left(claim: Claim, today: date | None = None) -> int:
     """Business days from today (Lima) to the due date, negative once overdue; an answered
     claim keeps the figure of the day it was answered (negative: answered late)."""
     if claim.status == STATUS_ANSWERED and claim.responded_at is not None:
-        today = lima_today(claim.responded_at)
-    return business_days_between(today or lima_today(), claim.response_due_date)
+        today = lima_date(claim.responded_at)
+    return business_days_between(today or lima_date(), claim.response_due_date)
 
 
 # --- Admin ---------------------------------------------------------------------------------
@@ -199,7 +195,7 @@ def admin_list_claims(
     if status:
         query = query.where(Claim.status == status)
     if overdue is not None:
-        late = (Claim.status != STATUS_ANSWERED) & (Claim.response_due_date < lima_today())
+        late = (Claim.status != STATUS_ANSWERED) & (Claim.response_due_date < lima_date())
         query = query.where(late if overdue else ~late)
     return paginate(query.order_by(Claim.created_at.desc(), Claim.id.desc()), page, per_page)
 
@@ -311,7 +307,7 @@ def _answer_mail(claim: Claim) -> None:
         [
             f"Hola, {claim.full_name}:",
             "",
-            f"Respondimos tu {kind} {claim.code} el {short_date(lima_today(claim.responded_at))}:",
+            f"Respondimos tu {kind} {claim.code} el {short_date(lima_date(claim.responded_at))}:",
             "",
             claim.response,
         ]

@@ -31,7 +31,7 @@ from services.exceptions import InvalidStateError, NotFoundError, ServiceUnavail
 from utils.db import escape_like, restarted_on_deadlock, transactional
 from utils.money import ZERO
 from utils.pagination import Page, paginate
-from utils.time import LIMA, lima_day_end, lima_day_start, utcnow
+from utils.time import lima_date, lima_day_end, lima_day_start, utcnow
 
 # The whole status machine: every change of Order.status goes through `transition_order`.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -68,7 +68,7 @@ class OrderNumberExhaustedError(ServiceUnavailableError):
 
 def new_order_number(now: datetime | None = None) -> str:
     """`ORD-YYYYMMDD-XXXXXX`: the Lima date and six random characters (~30 bits)."""
-    day = (now or utcnow()).astimezone(LIMA).strftime("%Y%m%d")
+    day = lima_date(now).strftime("%Y%m%d")
     suffix = "".join(secrets.choice(ORDER_NUMBER_ALPHABET) for _ in range(ORDER_NUMBER_LENGTH))
     return f"ORD-{day}-{suffix}"
 

@@ -28,7 +28,7 @@ from utils.db import transactional
 from utils.jobs import enqueue
 from utils.spanish_dates import long_date
 from utils.storage import get_storage
-from utils.time import LIMA
+from utils.time import lima_date
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def card_content(invitation: Invitation) -> CardContent | None:
     names = display_names(data) or invitation.title
     date_text = ""
     if data is not None and data.event_date is not None:
-        date_text = long_date(data.event_date.astimezone(LIMA).date())
+        date_text = long_date(lima_date(data.event_date))
     return CardContent(
         names=names, date_text=date_text, photo=card_photo(invitation), colors=_colors(invitation)
     )

@@ -31,7 +31,7 @@ from services.invitations import get_owned_invitation
 from services.plan_rules import plan_features
 from utils import page_cache
 from utils.media import public_base_url
-from utils.time import LIMA, lima_day_end, utcnow
+from utils.time import lima_date, lima_day_end, utcnow
 
 # Codes are lower-case letters, digits and hyphens; anything else is no code at all.
 CODE_FORMAT = re.compile(r"^[a-z0-9-]{3,64}$")
@@ -296,7 +296,7 @@ def deadline_passed(deadline: date | None, now: datetime | None = None) -> bool:
     if deadline is None:
         return False
     now = now or utcnow()
-    return now.astimezone(LIMA).date() > deadline
+    return lima_date(now) > deadline
 
 
 def max_party_size(invitation: Invitation, guest_link: InvitationUrl | None) -> int:

@@ -14,7 +14,7 @@ from utils.db import transactional
 from utils.links import short_link_url
 from utils.media import asset_url
 from utils.spanish_dates import long_date
-from utils.time import LIMA, utcnow
+from utils.time import lima_date, utcnow
 
 MAX_TITLE = 65
 MAX_DESCRIPTION = 155
@@ -72,7 +72,7 @@ def preview_title(view: PublicView) -> str:
     names = display_names(data)
     when = ""
     if data is not None and data.event_date is not None:
-        when = long_date(data.event_date.astimezone(LIMA).date())
+        when = long_date(lima_date(data.event_date))
     head = " · ".join(part for part in (names, when) if part)
     return head or view.title or "Invitación"
 

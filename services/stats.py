@@ -22,7 +22,7 @@ from models.payment_transaction import KIND_NOTIFICATION, PaymentTransaction
 from models.user import User
 from services.exceptions import ValidationError
 from utils.money import ZERO, format_money
-from utils.time import LIMA, lima_day_end, lima_day_start, utcnow
+from utils.time import lima_date, lima_day_end, lima_day_start
 
 PAID = "PAID"
 LIMA_OFFSET_HOURS = 5
@@ -33,7 +33,7 @@ def admin_stats(*, date_from: date | None = None, date_to: date | None = None) -
         raise ValidationError(details={"date_to": ["Must be on or after date_from."]})
     start = lima_day_start(date_from) if date_from else None
     end = lima_day_end(date_to) if date_to else None
-    today = utcnow().astimezone(LIMA).date()
+    today = lima_date()
 
     def within(column):
         conditions = []

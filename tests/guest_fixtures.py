@@ -1,6 +1,6 @@
 """Published invitations as guests meet them, and rows to fill one with quickly."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from extensions import db
 from models.invitation_event import InvitationEvent
@@ -98,9 +98,3 @@ def add_responses(invitation_id: int, count: int) -> None:
         for n in range(count)
     )
     db.session.commit()
-
-
-def lima_today() -> date:
-    from utils.time import LIMA
-
-    return datetime.now(UTC).astimezone(LIMA).date()

@@ -11,6 +11,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def lima_date(moment: datetime | None = None) -> date:
+    """The Lima calendar day of `moment` (an aware datetime; now when None): "today" of the
+    business rules (claim deadlines, order numbers, RSVP deadlines, stats)."""
+    return (moment or utcnow()).astimezone(LIMA).date()
+
+
 def lima_day_start(day: date) -> datetime:
     """The instant a Lima calendar day begins, as an aware datetime."""
     return datetime.combine(day, time.min, tzinfo=LIMA)

@@ -11,9 +11,9 @@ from extensions import db
 from models.audit_log import AuditLog
 from models.claim import Claim
 from models.order import Order
-from tests.guest_fixtures import lima_today
 from tests.invitation_fixtures import recorded_statements
 from utils.business_days import add_business_days
+from utils.time import lima_date
 
 ANSWER = "Revisamos su caso: corregimos la música y le devolvemos S/ 50.00."
 
@@ -43,7 +43,7 @@ def add_claim(n: int = 1, *, order: Order | None = None, **columns) -> Claim:
         "detail": "No puedo publicar mi invitación.",
         "consumer_request": "Que me ayuden a publicarla.",
         "order_id": order.id if order else None,
-        "response_due_date": add_business_days(lima_today(), 15),
+        "response_due_date": add_business_days(lima_date(), 15),
         "created_at": datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
         **columns,
     }
@@ -120,7 +120,7 @@ def test_the_list_filters_by_status(client, admin_headers):
 
 
 def test_overdue_means_not_answered_and_past_the_due_date(client, admin_headers):
-    today = lima_today()
+    today = lima_date()
     add_claim(1, response_due_date=today - timedelta(days=1))  # overdue
     add_claim(2, response_due_date=today)  # due today: still on time
     add_claim(3, response_due_date=today - timedelta(days=1), status="in_review")  # overdue
@@ -138,7 +138,7 @@ def test_overdue_means_not_answered_and_past_the_due_date(client, admin_headers)
 
 
 def test_each_claim_says_how_many_business_days_are_left(client, admin_headers):
-    today = lima_today()
+    today = lima_date()
     add_claim(1, response_due_date=add_business_days(today, 3))
     add_claim(2, response_due_date=add_business_days(today, -2))
 

@@ -12,8 +12,8 @@ from models.claim import Claim
 from models.claim_sequence import ClaimSequence
 from models.order import Order
 from services import claims as claim_service
-from tests.guest_fixtures import lima_today
 from utils.business_days import add_business_days
+from utils.time import lima_date
 
 CLAIM = {
     "claim_type": "reclamo",
@@ -59,7 +59,7 @@ def test_filing_answers_the_code_status_and_due_date(client):
 
     assert response.status_code == 201
     body = response.get_json()
-    today = lima_today()
+    today = lima_date()
     assert body["code"] == f"LR-{today.year}-000001"
     assert body["status"] == "pending"
     assert body["response_due_date"] == add_business_days(today, 15).isoformat()
@@ -70,7 +70,7 @@ def test_filing_answers_the_code_status_and_due_date(client):
 def test_codes_follow_each_other_within_the_year(client):
     codes = [file(client).get_json()["code"] for _ in range(3)]
 
-    year = lima_today().year
+    year = lima_date().year
     assert codes == [f"LR-{year}-00000{n}" for n in (1, 2, 3)]
 
 

@@ -12,9 +12,9 @@ from models.invitation_response import InvitationResponse
 from models.invitation_response_change import InvitationResponseChange
 from services.idempotency import request_fingerprint
 from services.public_pages import deadline_passed
-from tests.guest_fixtures import edit_data, guest_link, lima_today, published_invitation, rsvp
+from tests.guest_fixtures import edit_data, guest_link, published_invitation, rsvp
 from tests.invitation_fixtures import FULL_FEATURES
-from utils.time import utcnow
+from utils.time import lima_date, utcnow
 
 
 @pytest.fixture
@@ -120,13 +120,13 @@ def test_through_the_main_code_the_party_is_capped(client, headers, published):
 
 def test_closed_rsvps_are_409(client, headers, published):
     code = published["main_code"]
-    yesterday = (lima_today() - timedelta(days=1)).isoformat()
+    yesterday = (lima_date() - timedelta(days=1)).isoformat()
     edit_data(client, headers, published["id"], rsvp_deadline=yesterday)
     closed = rsvp(client, code)
     assert closed.status_code == 409
     assert closed.get_json()["error"] == "rsvp_closed"
 
-    edit_data(client, headers, published["id"], rsvp_deadline=lima_today().isoformat())
+    edit_data(client, headers, published["id"], rsvp_deadline=lima_date().isoformat())
     assert rsvp(client, code).status_code == 201
 
     edit_data(client, headers, published["id"], rsvp_enabled=False)

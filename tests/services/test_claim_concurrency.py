@@ -12,7 +12,7 @@ from models.claim_sequence import ClaimSequence
 from services import claims
 from tests.api.test_claims import CLAIM
 from tests.concurrency import fire_at_once
-from tests.guest_fixtures import lima_today
+from utils.time import lima_date
 
 THREADS = 20
 
@@ -38,7 +38,7 @@ def _stored_codes() -> list[str]:
 
 
 def test_the_first_claims_of_a_year_filed_at_once_get_codes_1_to_n(app):
-    year = lima_today().year
+    year = lima_date().year
 
     results = fire_at_once(app, _posts(_bodies()))
 
@@ -51,7 +51,7 @@ def test_the_first_claims_of_a_year_filed_at_once_get_codes_1_to_n(app):
 
 
 def test_claims_filed_at_once_continue_the_years_count(app):
-    year = lima_today().year
+    year = lima_date().year
     db.session.add(ClaimSequence(year=year, last_number=41))
     db.session.commit()
 
@@ -69,7 +69,7 @@ def test_two_first_filings_that_both_find_no_counter_row_still_get_1_and_2(app, 
     """Both filings pass the UPDATE that finds no row for the year, then insert it together:
     one wins, the other is refused (duplicate key, or MariaDB's deadlock victim) and files
     again. SQLite's write lock lets only one reach the insert: the wait below times out."""
-    year = lima_today().year
+    year = lima_date().year
     both_missed = threading.Barrier(2, timeout=2)
     attempts = []
     open_year, file_once = claims._open_year, claims._file_claim
