@@ -49,6 +49,12 @@ PAYMENT_STATUSES = (PAYMENT_UNPAID, PAYMENT_PAID, PAYMENT_REFUNDED)
 CURRENCY = "PEN"
 
 
+def normalize_order_number(value: str) -> str:
+    """An order number as stored (`ORD-20261128-7KQ2M9`): what a person types, trimmed and
+    upper-cased, finds its order."""
+    return value.strip().upper()
+
+
 class Order(TimestampMixin, db.Model):
     __tablename__ = "orders"
     # The composites also index user_id and status through their leading column.

@@ -26,7 +26,7 @@ from models.claim import (
     Claim,
 )
 from models.claim_sequence import ClaimSequence
-from models.order import Order
+from models.order import Order, normalize_order_number
 from models.user import User
 from services import audit
 from services.exceptions import InvalidStateError, NotFoundError, ValidationError
@@ -121,7 +121,7 @@ def _filers_order(order_number: str | None, user: User | None) -> Order | None:
         raise ValidationError(details={"order_number": ["Sign in to link one of your orders."]})
     order = db.session.scalar(
         select(Order).where(
-            Order.order_number == order_number.strip().upper(), Order.user_id == user.id
+            Order.order_number == normalize_order_number(order_number), Order.user_id == user.id
         )
     )
     if order is None:

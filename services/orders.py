@@ -23,6 +23,7 @@ from models.order import (
     Order,
     OrderEvent,
     OrderItem,
+    normalize_order_number,
 )
 from models.user import User
 from services import coupons, pricing, provisioning
@@ -215,7 +216,7 @@ def _own_order(user: User, order_number: str, loads=()) -> Order:
     return get_owned(
         Order,
         user,
-        Order.order_number == order_number.strip().upper(),
+        Order.order_number == normalize_order_number(order_number),
         options=loads,
         not_found=OrderNotFoundError,
     )
@@ -300,7 +301,7 @@ def admin_list_orders(
 def admin_get_order(order_number: str) -> Order:
     order = db.session.scalar(
         select(Order)
-        .where(Order.order_number == order_number.strip().upper())
+        .where(Order.order_number == normalize_order_number(order_number))
         .options(
             *_ORDER_LOADS,
             selectinload(Order.user),

@@ -13,7 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models.invitation import Invitation
-from models.order import STATUS_PAID, STATUS_PENDING, STATUS_REFUNDING, Order
+from models.order import (
+    STATUS_PAID,
+    STATUS_PENDING,
+    STATUS_REFUNDING,
+    Order,
+    normalize_order_number,
+)
 from models.payment_transaction import (
     KIND_NOTIFICATION,
     KIND_REFUND,
@@ -399,7 +405,7 @@ def refund_order(admin: User, order_number: str, *, comment: str | None = None) 
 
 @transactional
 def _claim_refund(admin: User, order_number: str, comment: str | None) -> _RefundClaim:
-    order = lock_one(Order, Order.order_number == order_number.strip().upper())
+    order = lock_one(Order, Order.order_number == normalize_order_number(order_number))
     if order is None:
         raise NotFoundError("Order not found.")
     if order.status != STATUS_PAID:
@@ -594,7 +600,7 @@ def simulated_notification(order_number: str, status: str = "PAID") -> dict[str,
     credentials = require_credentials()
     if credentials.mode != MODE_TEST:
         raise InvalidStateError("Simulated notifications are only signed with a TEST password.")
-    number = order_number.strip().upper()
+    number = normalize_order_number(order_number)
     order = db.session.scalar(select(Order).where(Order.order_number == number))
     if order is None:
         raise NotFoundError(f"Order {number} not found in this app's database.")
