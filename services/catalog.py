@@ -12,7 +12,7 @@ from models.template import Template
 from models.user import User
 from services import audit
 from services.exceptions import ConflictError, NotFoundError
-from utils.db import escape_like, transactional
+from utils.db import text_search, transactional
 from utils.media import asset_reference
 from utils.pagination import Page, paginate
 
@@ -50,14 +50,8 @@ def list_active_templates(
     query = select(Template).where(Template.is_active)
     if category:
         query = query.where(Template.category == category)
-    if q and q.strip():
-        pattern = f"%{escape_like(q.strip().lower())}%"
-        query = query.where(
-            or_(
-                func.lower(Template.name).like(pattern, escape="\\"),
-                func.lower(Template.description).like(pattern, escape="\\"),
-            )
-        )
+    if (contains := text_search(q)) is not None:
+        query = query.where(or_(contains(Template.name), contains(Template.description)))
     query = query.order_by(Template.display_order, Template.id)
     return paginate(query, page, per_page)
 
@@ -202,14 +196,8 @@ def admin_delete_template(admin: User | None, template_id: int) -> None:
 def _filtered(query, model, q: str | None, is_active: bool | None):
     if is_active is not None:
         query = query.where(model.is_active.is_(is_active))
-    if q and q.strip():
-        pattern = f"%{escape_like(q.strip().lower())}%"
-        query = query.where(
-            or_(
-                func.lower(model.name).like(pattern, escape="\\"),
-                model.slug.like(pattern, escape="\\"),
-            )
-        )
+    if (contains := text_search(q)) is not None:
+        query = query.where(or_(contains(model.name), contains(model.slug)))
     return query
 
 

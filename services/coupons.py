@@ -15,7 +15,7 @@ from models.plan import Plan
 from models.user import User
 from services import audit
 from services.exceptions import ConflictError, NotFoundError, ValidationError
-from utils.db import escape_like, transactional
+from utils.db import text_search, transactional
 from utils.money import ZERO, round_money
 from utils.pagination import Page, paginate
 from utils.time import utcnow
@@ -223,9 +223,8 @@ def admin_list_coupons(
     query = select(Coupon).options(selectinload(Coupon.plans))
     if is_active is not None:
         query = query.where(Coupon.is_active.is_(is_active))
-    if q and q.strip():
-        pattern = f"%{escape_like(normalize_code(q))}%"
-        query = query.where(Coupon.code.like(pattern, escape="\\"))
+    if (contains := text_search(q)) is not None:
+        query = query.where(contains(Coupon.code))
     return paginate(query.order_by(Coupon.created_at.desc(), Coupon.id.desc()), page, per_page)
 
 

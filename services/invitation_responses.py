@@ -33,7 +33,7 @@ from models.user import User
 from services import public_cache
 from services.exceptions import NotFoundError
 from services.invitations import get_owned_invitation
-from utils.db import escape_like, lock_one, transactional
+from utils.db import lock_one, text_search, transactional
 from utils.pagination import Page, paginate
 from utils.time import LIMA
 
@@ -121,13 +121,12 @@ def list_responses(
     )
     if status is not None:
         query = query.where(InvitationResponse.status == status)
-    if q and q.strip():
-        pattern = f"%{escape_like(q.strip().lower())}%"
+    if (contains := text_search(q)) is not None:
         query = query.where(
             or_(
-                func.lower(InvitationResponse.guest_name).like(pattern, escape="\\"),
-                func.lower(InvitationResponse.phone).like(pattern, escape="\\"),
-                func.lower(InvitationResponse.email).like(pattern, escape="\\"),
+                contains(InvitationResponse.guest_name),
+                contains(InvitationResponse.phone),
+                contains(InvitationResponse.email),
             )
         )
     return paginate(query, page, per_page)

@@ -1,6 +1,6 @@
 """Invitations of a customer: drafts, their content, publishing (README, "Invitations")."""
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from extensions import db
@@ -20,7 +20,7 @@ from services.exceptions import (
     ValidationError,
 )
 from services.provisioning import build_invitation
-from utils.db import escape_like, transactional
+from utils.db import text_search, transactional
 from utils.pagination import Page, paginate
 from utils.time import utcnow
 
@@ -239,22 +239,18 @@ def admin_list_invitations(
     )
     if is_published is not None:
         query = query.where(Invitation.is_published.is_(is_published))
-    if q and q.strip():
-        pattern = f"%{escape_like(q.strip().lower())}%"
-        names = [
-            func.lower(column).like(pattern, escape="\\")
-            for column in (
-                InvitationData.couple_bride_name,
-                InvitationData.couple_groom_name,
-                InvitationData.honoree_name,
-            )
-        ]
+    if (contains := text_search(q)) is not None:
+        names = (
+            InvitationData.couple_bride_name,
+            InvitationData.couple_groom_name,
+            InvitationData.honoree_name,
+        )
         query = query.where(
             or_(
-                func.lower(Invitation.title).like(pattern, escape="\\"),
-                Invitation.user.has(User.email.like(pattern, escape="\\")),
-                Invitation.data.has(or_(*names)),
-                Invitation.urls.any(InvitationUrl.code.like(pattern, escape="\\")),
+                contains(Invitation.title),
+                Invitation.user.has(contains(User.email)),
+                Invitation.data.has(or_(*(contains(name) for name in names))),
+                Invitation.urls.any(contains(InvitationUrl.code)),
             )
         )
     return paginate(query, page, per_page)

@@ -5,7 +5,7 @@ import string
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -29,7 +29,7 @@ from models.user import User
 from services import coupons, pricing, provisioning
 from services.access import get_owned
 from services.exceptions import InvalidStateError, NotFoundError, ServiceUnavailableError
-from utils.db import escape_like, restarted_on_deadlock, transactional
+from utils.db import restarted_on_deadlock, text_search, transactional
 from utils.money import ZERO
 from utils.pagination import Page, paginate
 from utils.time import lima_date, lima_day_end, lima_day_start, utcnow
@@ -283,13 +283,9 @@ def admin_list_orders(
     query = select(Order).options(*_ORDER_LOADS, selectinload(Order.user))
     if status:
         query = query.where(Order.status == status)
-    if q and q.strip():
-        pattern = f"%{escape_like(q.strip().lower())}%"
+    if (contains := text_search(q)) is not None:
         query = query.join(User, User.id == Order.user_id).where(
-            or_(
-                func.lower(Order.order_number).like(pattern, escape="\\"),
-                User.email.like(pattern, escape="\\"),
-            )
+            or_(contains(Order.order_number), contains(User.email))
         )
     if date_from:
         query = query.where(Order.created_at >= lima_day_start(date_from))

@@ -2,7 +2,7 @@
 
 import secrets
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from extensions import db
 from models.auth_token import PasswordResetToken
@@ -14,7 +14,7 @@ from services.auth import InvalidCredentialsError, verify_password
 from services.exceptions import ConflictError, NotFoundError
 from services.invitations import bump_version
 from services.provisioning import retire_link_codes
-from utils.db import escape_like, transactional
+from utils.db import text_search, transactional
 from utils.pagination import Page, paginate
 from utils.passwords import hash_password
 from utils.time import utcnow
@@ -76,14 +76,9 @@ def admin_list_users(
     query = select(User).where(User.deleted_at.is_(None))
     if role:
         query = query.where(User.role == role)
-    if q and q.strip():
-        pattern = f"%{escape_like(q.strip().lower())}%"
+    if (contains := text_search(q)) is not None:
         query = query.where(
-            or_(
-                User.email.like(pattern, escape="\\"),
-                func.lower(User.first_name).like(pattern, escape="\\"),
-                func.lower(User.last_name).like(pattern, escape="\\"),
-            )
+            or_(contains(User.email), contains(User.first_name), contains(User.last_name))
         )
     return paginate(query.order_by(User.created_at.desc(), User.id.desc()), page, per_page)
 

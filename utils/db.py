@@ -6,9 +6,10 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import nullcontext
 from contextvars import ContextVar
+from typing import Any
 
 from flask import current_app, has_request_context
-from sqlalchemy import event, select
+from sqlalchemy import ColumnElement, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
@@ -127,6 +128,15 @@ def _sqlite_foreign_keys(dbapi_connection, _record) -> None:
 def escape_like(text: str) -> str:
     """Make user text match literally inside a LIKE pattern (used with escape='\\')."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def text_search(q: str | None) -> Callable[[Any], ColumnElement[bool]] | None:
+    """A list's `q` filter: None when `q` is blank; else a function turning a column into
+    "contains `q`", case-insensitively and literally (`%` and `_` are not wildcards)."""
+    if not q or not q.strip():
+        return None
+    pattern = f"%{escape_like(q.strip().lower())}%"
+    return lambda column: func.lower(column).like(pattern, escape="\\")
 
 
 def lock_one(model, *conditions):
