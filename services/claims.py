@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,7 +31,7 @@ from services import audit
 from services.exceptions import InvalidStateError, NotFoundError, ValidationError
 from services.mailer import queue_mail
 from utils.business_days import add_business_days, business_days_between
-from utils.db import asks_for_restart, transactional
+from utils.db import restarted_on_deadlock, transactional
 from utils.emails import normalize_email
 from utils.money import format_money
 from utils.pagination import Page, paginate
@@ -77,23 +76,10 @@ def format_code(year: int, number: int) -> str:
 # --- Filing and tracking -------------------------------------------------------------------
 
 
+@restarted_on_deadlock(FILING_ATTEMPTS, collisions=FILING_ATTEMPTS - 1)
+@transactional
 def file_claim(data: dict, user: User | None = None) -> Claim:
     """Record a claim (the schema's fields), number it and send the filer a copy."""
-    for attempt in range(FILING_ATTEMPTS):
-        last = attempt == FILING_ATTEMPTS - 1
-        try:
-            return _file_claim(data, user)
-        except IntegrityError:
-            if last:
-                raise
-        except OperationalError as error:
-            if last or not asks_for_restart(error):
-                raise
-    raise AssertionError("unreachable")
-
-
-@transactional
-def _file_claim(data: dict, user: User | None) -> Claim:
     order = _filers_order(data.get("order_number"), user)
     now = utcnow()
     filed_on = lima_date(now)

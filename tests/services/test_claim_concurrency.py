@@ -72,7 +72,7 @@ def test_two_first_filings_that_both_find_no_counter_row_still_get_1_and_2(app, 
     year = lima_date().year
     both_missed = threading.Barrier(2, timeout=2)
     attempts = []
-    open_year, file_once = claims._open_year, claims._file_claim
+    open_year, filers_order = claims._open_year, claims._filers_order
 
     def open_year_together(*args):
         try:
@@ -81,12 +81,12 @@ def test_two_first_filings_that_both_find_no_counter_row_still_get_1_and_2(app, 
             pass
         return open_year(*args)
 
-    def counted(*args):
+    def counted(*args):  # the first step of every attempt at filing
         attempts.append(1)
-        return file_once(*args)
+        return filers_order(*args)
 
     monkeypatch.setattr(claims, "_open_year", open_year_together)
-    monkeypatch.setattr(claims, "_file_claim", counted)
+    monkeypatch.setattr(claims, "_filers_order", counted)
 
     results = fire_at_once(app, _posts(_bodies()[:2]))
 
