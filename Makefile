@@ -41,7 +41,7 @@ serve: install migrate seed
 	PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-instance/prometheus} \
 	$(BIN)/gunicorn -c gunicorn.conf.py -b $(HOST):$(PORT) 'app:create_app()'
 
-# Background jobs (README, "Background jobs"): needs CELERY_BROKER_URL or REDIS_URL.
+# Background jobs (docs/operations.md, "Background jobs"): needs CELERY_BROKER_URL or REDIS_URL.
 # One process, a pool of CELERY_CONCURRENCY threads (the jobs wait on mail/file servers).
 worker: install
 	$(BIN)/celery -A make_celery worker --pool threads \

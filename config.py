@@ -162,7 +162,7 @@ class Config:
     # The SPA's routes e-mails link to, after FRONTEND_URL; the reset token is appended.
     FRONTEND_RESET_PASSWORD_PATH = env_str("FRONTEND_RESET_PASSWORD_PATH", "/reset-password?token=")
     FRONTEND_MY_INVITATIONS_PATH = env_str("FRONTEND_MY_INVITATIONS_PATH", "/mis-invitaciones")
-    # The public invitation page cache (README, "The guest side"); 0 turns it off.
+    # The public invitation page cache (docs/guest-side.md, "The guest side"); 0 turns it off.
     PUBLIC_CACHE_TTL_SECONDS = env_int("PUBLIC_CACHE_TTL_SECONDS", 300)
     PUBLIC_CACHE_MAX_ENTRIES = env_int("PUBLIC_CACHE_MAX_ENTRIES", 2000)
     # The most people one answer through the main or custom link may bring.
@@ -182,7 +182,7 @@ class Config:
     FTP_BASE_DIR = env_str("FTP_BASE_DIR", "/")
     # The longest wait for one FTPS step (connect, a reply, a block of data), and for a whole
     # operation with its retries; within one request, all its FTPS operations together
-    # (README, Operations). Well inside gunicorn's timeout (gunicorn.conf.py).
+    # (docs/operations.md, "Operations"). Well inside gunicorn's timeout (gunicorn.conf.py).
     FTP_TIMEOUT_SECONDS = float(env_str("FTP_TIMEOUT_SECONDS", "5"))
     FTP_DEADLINE_SECONDS = float(env_str("FTP_DEADLINE_SECONDS", "12"))
     # A CA bundle when the server's certificate is signed by a private one.
@@ -211,8 +211,8 @@ class Config:
     # /health waits this long for its checks; one not over by then is reported "timeout".
     HEALTH_TIMEOUT_SECONDS = float(env_str("HEALTH_TIMEOUT_SECONDS", "0.8"))
 
-    # Background jobs on Celery (README, "Background jobs"): this broker, Redis's by default;
-    # with none, every job runs inline in the process that asked for it (`make run`).
+    # Background jobs on Celery (docs/operations.md, "Background jobs"): this broker, Redis's by
+    # default; with none, every job runs inline in the process that asked for it (`make run`).
     CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL
     JOB_MAX_RETRIES = env_int("JOB_MAX_RETRIES", 6)
     # The first retry waits this long, each next one twice as long (at most an hour).
@@ -229,8 +229,9 @@ class Config:
 
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
     LOG_FORMAT = env_str("LOG_FORMAT", "text")
-    # When set, GET /metrics answers only `Authorization: Bearer <it>` (README, "Operations");
-    # unset, it is open to whoever reaches it, as behind the deploy kit's nginx (internal only).
+    # When set, GET /metrics answers only `Authorization: Bearer <it>` (docs/operations.md,
+    # "Operations"); unset, it is open to whoever reaches it, as behind the deploy kit's nginx
+    # (internal only).
     METRICS_TOKEN = env_str("METRICS_TOKEN")
 
     API_TITLE = "Invitaciones Web API"

@@ -1,4 +1,4 @@
-"""Gunicorn settings for production (README, Operations), used as
+"""Gunicorn settings for production (docs/operations.md, "Operations"), used as
 `gunicorn -c gunicorn.conf.py -b 127.0.0.1:8000 'app:create_app()'` (or `make serve`).
 
 Processes and threads come from the environment, so a host scales by its settings:
@@ -33,8 +33,8 @@ threads = _int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
 # A request slower than this is killed (and logged by gunicorn); uploads and exports stream
 # well inside it, and every call out ends well inside it too (FTP_DEADLINE_SECONDS,
-# MAIL_TIMEOUT_SECONDS, IZIPAY_TIMEOUT_SECONDS, AFTER_COMMIT_DEADLINE_SECONDS: README,
-# Operations): raise those with it, never past half of it.
+# MAIL_TIMEOUT_SECONDS, IZIPAY_TIMEOUT_SECONDS, AFTER_COMMIT_DEADLINE_SECONDS:
+# docs/operations.md, "Operations"): raise those with it, never past half of it.
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)

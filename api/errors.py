@@ -1,4 +1,4 @@
-"""Every error leaves the server in one JSON shape: {"error", "message", "details"?} (README)."""
+"""Every error in one JSON shape, {"error", "message", "details"?} (docs/api-conventions.md)."""
 
 import logging
 

@@ -1,5 +1,5 @@
-"""The `Idempotency-Key` header on a view (README, "Idempotency"); the rules live in
-services/idempotency.py."""
+"""The `Idempotency-Key` header on a view (docs/api-conventions.md, "Idempotency-Key"); the rules
+live in services/idempotency.py."""
 
 import functools
 from collections.abc import Callable

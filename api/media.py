@@ -1,4 +1,4 @@
-"""`GET /media/<name>`: files of MEDIA_ROOT, for `make run` (README, "Media").
+"""`GET /media/<name>`: files of MEDIA_ROOT, for `make run` (docs/editor-and-media.md, "Media").
 
 In production the proxy (or MEDIA_BASE_URL's host) serves them; this route stays safe there:
 names that could leave MEDIA_ROOT, hidden files and folders are 404.

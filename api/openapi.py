@@ -1,6 +1,6 @@
 """The OpenAPI document, built so a client generator and a contract fuzzer can rely on it.
 
-What it adds to flask-smorest's document (README "API conventions"):
+What it adds to flask-smorest's document (docs/api-conventions.md, "API conventions"):
 
 - `operationId` `<blueprint>_<view function>` on every operation;
 - `required` on response schemas: every field is always present unless its metadata says
@@ -41,7 +41,8 @@ JSON_VALUE = {
     ],
 }
 
-# status -> (component name, description naming the error codes of the README's table)
+# status -> (component name, description naming its error codes, as in
+# docs/api-conventions.md, "API conventions")
 ERROR_RESPONSES = {
     400: (
         "BadRequest",

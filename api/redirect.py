@@ -1,4 +1,4 @@
-"""`GET /r/<code>`: the short link shared on WhatsApp (README, "Short links")."""
+"""`GET /r/<code>`: the short link shared on WhatsApp (docs/guest-side.md, "The guest side")."""
 
 from flask import Blueprint, current_app, redirect, render_template_string, request
 

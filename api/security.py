@@ -1,4 +1,5 @@
-"""JWT checks: token failures answer the README's 401 codes; the user is loaded once per request."""
+"""JWT checks: token failures answer the 401 codes (docs/api-conventions.md, "API conventions");
+the user is loaded once per request."""
 
 from flask import g
 from flask_jwt_extended import JWTManager

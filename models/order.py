@@ -28,7 +28,7 @@ STATUS_PAID = "paid"
 STATUS_CANCELLED = "cancelled"
 STATUS_EXPIRED = "expired"
 STATUS_REFUNDED = "refunded"
-# Claimed by one refund while the gateway is asked (README, Payments › Refunds).
+# Claimed by one refund while the gateway is asked (docs/spa-integration.md, "Refunds").
 STATUS_REFUNDING = "refunding"
 ORDER_STATUSES = (
     STATUS_PENDING,

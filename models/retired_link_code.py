@@ -1,4 +1,4 @@
-"""Codes of erased links: never given to another invitation (README, "Links")."""
+"""Codes of erased links: never given to another invitation (docs/guest-side.md, "Links")."""
 
 from datetime import datetime
 

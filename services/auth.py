@@ -71,9 +71,10 @@ def find_user_by_email(email: str) -> User | None:
 def verify_password(user: User | None, account: str, password: str) -> bool:
     """Check `password` of the account named `account` (its e-mail), which may not exist.
 
-    Failures count against the account's limit whatever the caller's IP (README, "Rate limits");
-    over it every check is refused with 429, the right password too, the same for an unknown
-    e-mail. An unknown account spends the same bcrypt time, so timing reveals nothing either.
+    Failures count against the account's limit whatever the caller's IP
+    (docs/accounts-and-security.md, "Rate limits"); over it every check is refused with 429, the
+    right password too, the same for an unknown e-mail. An unknown account spends the same bcrypt
+    time, so timing reveals nothing either.
     """
     account = normalize_email(account)
     wait = login_throttle.retry_after(account)

@@ -1,4 +1,5 @@
-"""One archive of the database and the media, and its restore (README, "Backups and restore").
+"""One archive of the database and the media, and its restore (docs/operations.md, "Backups and
+restore").
 
 The archive is a tar.gz: `db/<table>.jsonl` for every table in dependency order, read in one
 consistent snapshot and streamed by primary key; `media/<key>` for every stored file; and

@@ -1,4 +1,4 @@
-"""The editor: an invitation's content and its events timeline (README, "Editor").
+"""The editor: an invitation's content and its events timeline (docs/editor-and-media.md, "Editor").
 
 Every save bumps `Invitation.version`, the editor's ETag and the public payload's cache key;
 each write answers the version it made (read inside its transaction: after the commit

@@ -1,4 +1,4 @@
-"""Domain errors: each carries the HTTP status and the error code of the README's error table."""
+"""Domain errors, each with its HTTP status and error code (docs/api-conventions.md)."""
 
 from typing import Any
 

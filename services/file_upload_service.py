@@ -2,8 +2,9 @@
 
 Files are written first, then the row in the same transaction; if the commit fails the
 files just written are deleted, and if the second file fails the first is. Deleting media
-removes its files only once the deletion has committed (README, "Media uploads"). A cover,
-share image or gift QR replaces the invitation's previous one in that same transaction.
+removes its files only once the deletion has committed (docs/editor-and-media.md, "Media uploads and
+storage"). A cover, share image or gift QR replaces the invitation's previous one in that same
+transaction.
 """
 
 import secrets

@@ -1,4 +1,5 @@
-"""Idempotency keys (README, "Idempotency"): a repeated request answers its first response.
+"""Idempotency keys (docs/api-conventions.md, "Idempotency-Key"): a repeated request answers its
+first response.
 
 A key is claimed in its own short transaction before the work starts, so a concurrent
 duplicate finds it at once; the first response is stored when the work ends. Responses of

@@ -1,6 +1,6 @@
 """The couple's RSVP dashboard: the answers, their summary and forecast, history, exports.
 
-Owner only, and still everything after `online_until` or unpublishing (README, "RSVP
+Owner only, and still everything after `online_until` or unpublishing (docs/guest-side.md, "RSVP
 dashboard"). Every read is a fixed number of statements whatever the number of answers; the
 exports read the answers in keyset batches so their memory does not grow with them.
 """

@@ -1,5 +1,5 @@
 """An invitation's links as its owner manages them: custom slugs, guest links ("pases"),
-their CSV import, WhatsApp messages and QR codes (README, "Links").
+their CSV import, WhatsApp messages and QR codes (docs/guest-side.md, "Links").
 
 Links are deactivated, never deleted or reused: a printed QR code or a message already sent
 keeps pointing at the same guest's page (gone once deactivated), never at someone else's.

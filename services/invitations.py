@@ -1,4 +1,4 @@
-"""Invitations of a customer: drafts, their content, publishing (README, "Invitations")."""
+"""A customer's drafts, their content, publishing (docs/editor-and-media.md, "Invitations")."""
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import joinedload, selectinload

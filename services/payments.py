@@ -351,7 +351,7 @@ def refund_order(admin: User, order_number: str, *, comment: str | None = None) 
     """Refund (captured) or cancel (not yet captured) the payment; the order becomes refunded.
 
     Three steps, so that exactly one refund reaches the gateway on every database without a
-    lock held across the call (README, Payments › Refunds):
+    lock held across the call (docs/spa-integration.md, "Refunds"):
     1. claim: paid -> refunding, a compare-and-set committed before the gateway is called;
        a concurrent refund finds the order refunding and gets 409;
     2. the gateway calls, outside any transaction;

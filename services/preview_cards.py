@@ -1,5 +1,5 @@
-"""The generated link-preview card of an invitation without an `og_image` (README, "Link
-previews").
+"""The generated link-preview card of an invitation without an `og_image` (docs/guest-side.md, "The
+link-preview card").
 
 The card shows the names, the date (Lima) and the cover photo (or the template's colours). A
 sha256 of exactly that, plus CARD_VERSION, decides when it is drawn again and is part of its

@@ -1,4 +1,4 @@
-"""What guests see of an invitation (README, "The guest side"): its public page, cached.
+"""What guests see of an invitation (docs/guest-side.md, "The guest side"): its public page, cached.
 
 Loading a page costs three SQL statements whatever its size: the link with its invitation,
 data, template, plan and answer; the events; the media. The rendered page is cached by code

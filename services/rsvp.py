@@ -1,5 +1,5 @@
-"""Guests' answers (README, "RSVP"): one per guest link, one per guest through the main or
-custom code, changeable until the deadline, every version kept.
+"""Guests' answers (docs/guest-side.md, "RSVP"): one per guest link, one per guest through the main
+or custom code, changeable until the deadline, every version kept.
 
 A first answer is inserted straight away: most answers are new, and the unique keys
 (`invitation_url_id`, and `invitation_id` + `dedupe_key`) refuse a second row for one guest.

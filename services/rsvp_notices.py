@@ -1,5 +1,6 @@
 """The owner's e-mails about their guests' answers: at most one per invitation per
-RSVP_NOTICE_SECONDS (five minutes), listing every answer since the last one (README, "RSVP").
+RSVP_NOTICE_SECONDS (five minutes), listing every answer since the last one (docs/guest-side.md,
+"RSVP").
 
 Each answer queues a `send_rsvp_notice` job to run a window after it. The job mails what
 is new unless a notice left less than a window ago: then the answers after that notice

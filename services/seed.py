@@ -1,6 +1,6 @@
 """Reference data: plans, templates with their cover images, and the first admin.
 
-Idempotent by slug and e-mail (README, "Database and seed"): what exists is never
+Idempotent by slug and e-mail (docs/operations.md, "Database and seed"): what exists is never
 overwritten, so an admin's later edits survive a re-seed.
 """
 
@@ -190,7 +190,8 @@ CATEGORY_LABELS = {
 
 
 class WeakAdminPasswordError(ValidationError):
-    """The admin's password breaks the password rules (README, "Passwords")."""
+    """The admin's password breaks the password rules (docs/accounts-and-security.md,
+    "Passwords")."""
 
 
 @transactional

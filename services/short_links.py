@@ -1,4 +1,4 @@
-"""`/r/<code>` (README, "Short links"): a counted visit for people, a preview for crawlers."""
+"""`/r/<code>`: a counted visit for people, a preview for crawlers (docs/guest-side.md)."""
 
 from __future__ import annotations
 

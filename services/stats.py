@@ -1,4 +1,4 @@
-"""The admin's figures (README, "Admin stats"): three aggregate statements whatever the data.
+"""The admin's figures (docs/admin.md, "Stats"): three aggregate statements whatever the data.
 
 Dates are Lima days: `date_from`/`date_to` bound what was created (orders, users, answers,
 claims), paid (revenue) or notified (payment success) on those days, and revenue is grouped

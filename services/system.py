@@ -3,8 +3,8 @@
 Each check runs on a thread of its own, at most one at a time per dependency and process: a
 check still running when /health is asked again (a hung server) is waited for, not started
 twice. /health waits HEALTH_TIMEOUT_SECONDS at most and reports a check not over by then as
-"timeout"; nothing is cached, so every answer is as fresh as the servers allow (README,
-Operations).
+"timeout"; nothing is cached, so every answer is as fresh as the servers allow (docs/operations.md,
+"Operations").
 """
 
 import logging
@@ -87,7 +87,8 @@ def _prober(app: Flask) -> _Prober:
 
 
 def _check_database() -> str:
-    # A pooled connection of its own: the probe needs no ORM session (README, Benchmarks).
+    # A pooled connection of its own: the probe needs no ORM session (docs/benchmarks.md,
+    # "Benchmarks").
     try:
         with db.engine.connect() as connection:
             connection.execute(SELECT_ONE)

@@ -124,7 +124,8 @@ def build_payment_answer(
     order_cycle: str = "CLOSED",
     operation_type: str = "DEBIT",
 ) -> str:
-    """A `V4/Payment` kr-answer as the gateway posts it (README, Payments (Izipay))."""
+    """A `V4/Payment` kr-answer as the gateway posts it (docs/spa-integration.md, "Payments
+    (Izipay)")."""
     detailed_status = detailed_status or DEFAULT_DETAILED_STATUS.get(order_status, "REFUSED")
     now = server_date()
     answer = {
@@ -191,7 +192,7 @@ def build_payment_answer(
 
 
 def signed_ipn_fields(answer: str, password: str = PASSWORD) -> dict[str, str]:
-    """The form fields of a server-to-server IPN: signed with the password (README,
+    """The form fields of a server-to-server IPN: signed with the password (docs/spa-integration.md,
     "How a notification is processed")."""
     return {
         "kr-hash": hmac_sha256_hex(password, answer),

@@ -5,7 +5,7 @@ hung peers.
 folder) when the binary is on PATH, else TEST_REDIS_URL when it answers. `own_redis` starts a
 private one a test may freeze or kill. A test whose server cannot be had is skipped with the
 reason (shown in the summary); under CI=true that is a failure, so CI never drops one
-silently (README, Tests). `silent_server` accepts connections and never answers;
+silently (docs/testing.md, "Tests"). `silent_server` accepts connections and never answers;
 `trickling_server` sends a byte now and then, never a whole line.
 """
 

@@ -1,5 +1,6 @@
 """A Redis that stops answering (frozen with SIGSTOP) degrades the API as a dead one does,
-within a bounded time: every Redis client gives up after REDIS_TIMEOUT_SECONDS (README)."""
+within a bounded time: every Redis client gives up after REDIS_TIMEOUT_SECONDS
+(docs/operations.md, "Operations")."""
 
 import secrets
 import time

@@ -1,5 +1,6 @@
 """Servers that accept connections and then hang (or trickle) cost a request a bounded time:
-FTPS, SMTP, Izipay and the database each end within their deadline (README, Operations)."""
+FTPS, SMTP, Izipay and the database each end within their deadline (docs/operations.md,
+"Operations")."""
 
 import io
 import runpy

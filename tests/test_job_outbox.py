@@ -1,6 +1,6 @@
 """The job outbox: a job is a row written in its service's transaction, handed to the broker
 after commit within about a second, or relayed later; a frozen or dead broker costs a request
-no more than that, and loses no job (README, "Background jobs")."""
+no more than that, and loses no job (docs/operations.md, "Background jobs")."""
 
 import socket
 import time

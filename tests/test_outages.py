@@ -1,6 +1,6 @@
 """The database or Redis cut off for two seconds under light load, through a TCP proxy the
 test controls: the app answers only as designed meanwhile, comes back on its own, and
-leaves no half-written rows (README, Operations)."""
+leaves no half-written rows (docs/operations.md, "Operations")."""
 
 import threading
 import time

@@ -1,5 +1,5 @@
 """Without redis-server on PATH (and no TEST_REDIS_URL), the tests needing Redis are skipped
-with the reason in the summary; under CI=true the same run fails (README, Tests)."""
+with the reason in the summary; under CI=true the same run fails (docs/testing.md, "Tests")."""
 
 import os
 import subprocess

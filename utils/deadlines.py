@@ -3,7 +3,7 @@
 A socket timeout bounds one wait; a peer that trickles (each byte in time, the whole far too
 slow) can still hold a caller for ever. `shut_at` closes the sockets when the deadline
 passes, which ends any wait on them at once. `deadline_within` sets a deadline that the
-calls out inside it share (README, Operations).
+calls out inside it share (docs/operations.md, "Operations").
 """
 
 import socket

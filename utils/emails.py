@@ -8,8 +8,8 @@ from flask import current_app
 def normalize_email(value: str) -> str:
     """Trimmed, lower-cased and NFC-composed: `JOSE@x.pe` is `jose@x.pe`, `jóse@x.pe` is not.
 
-    Compared byte for byte afterwards (README, "Accounts and security"), so an accented
-    variant is another address, never the same account.
+    Compared byte for byte afterwards (docs/accounts-and-security.md, "E-mail identity"), so an
+    accented variant is another address, never the same account.
     """
     return unicodedata.normalize("NFC", value.strip().lower())
 

@@ -30,8 +30,9 @@ MAX_SIDE = 1920
 THUMBNAIL_SIDE = 400
 JPEG_QUALITY = 85
 IMAGE_FORMATS = ("JPEG", "PNG", "WEBP")
-# What the buffers of one decode and resize may take, estimated from the header (README,
-# "Media uploads"): a process decoding the worst accepted image peaks ~90 MB above its idle size.
+# What the buffers of one decode and resize may take, estimated from the header
+# (docs/editor-and-media.md, "Media uploads and storage"): a process decoding the worst accepted
+# image peaks ~90 MB above its idle size.
 DECODE_BUDGET = 80 * 1024 * 1024
 # Decodes at once in one process (gthread workers): the rest wait up to DECODE_WAIT_SECONDS.
 DECODE_SLOTS = 1

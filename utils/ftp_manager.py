@@ -1,4 +1,5 @@
-"""FTPS uploads that leave either the whole file or nothing (README, "Media storage").
+"""FTPS uploads that leave either the whole file or nothing (docs/editor-and-media.md, "Media
+uploads and storage").
 
 TLS protects the control and the data channel (`prot_p`; ftplib leaves data in clear text
 otherwise). An upload goes to a temporary name, its size is checked on the server, and only

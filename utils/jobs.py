@@ -7,7 +7,7 @@ that transaction, so it is dropped if it rolls back and kept if it commits, what
 broker does. Once committed, the process hands it to the broker, giving up within about a
 second; what is left is handed over later by `relay_jobs` (beat, or cron), at least once:
 every job is safe to run twice. Without CELERY_BROKER_URL (nor REDIS_URL) jobs run inline,
-after commit, in the process that committed, so `make run` needs no broker. README,
+after commit, in the process that committed, so `make run` needs no broker. docs/operations.md,
 "Background jobs".
 """
 

@@ -1,4 +1,4 @@
-"""Absolute URLs of an invitation's short links (README, "Invitations")."""
+"""Absolute URLs of an invitation's short links (docs/guest-side.md, "Links")."""
 
 from utils.media import public_base_url
 

@@ -3,7 +3,7 @@
 Every line starts with an ISO 8601 UTC timestamp (`2026-12-02T07:38:09.123Z`); `LOG_FORMAT=json`
 writes one JSON object per line instead. Whatever a message carries, e-mail addresses, bearer
 tokens, JWTs, `token=`/`password=` values and card numbers are masked in what is written
-(README, Operations). Each request gets one access line (see `log_access`).
+(docs/operations.md, "Operations"). Each request gets one access line (see `log_access`).
 """
 
 import json

@@ -1,4 +1,5 @@
-"""Files under MEDIA_ROOT and the absolute URLs clients load them from (README, "Media")."""
+"""Files under MEDIA_ROOT and the absolute URLs clients load them from (docs/editor-and-media.md,
+"Media")."""
 
 import os
 import re

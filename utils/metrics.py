@@ -3,7 +3,7 @@
 Under gunicorn with several workers, set PROMETHEUS_MULTIPROC_DIR to an empty
 folder so /metrics adds up every worker's numbers. With METRICS_TOKEN set, only a request
 carrying `Authorization: Bearer <METRICS_TOKEN>` reads them. Label values come from a
-closed set (README, Operations): a method outside HTTP's usual ones is "other"
+closed set (docs/operations.md, "Operations"): a method outside HTTP's usual ones is "other"
 and a path no route matches is "<unmatched>", so a client cannot add series.
 """
 

@@ -1,4 +1,5 @@
-"""bcrypt hashing and the password rules (README, "Passwords"; the OpenAPI document states them).
+"""bcrypt hashing and the password rules (docs/accounts-and-security.md, "Passwords"; the OpenAPI
+document states them).
 
 The cost comes from BCRYPT_ROUNDS (12 in production, the minimum in tests).
 """

@@ -3,7 +3,7 @@
 A Redis that stops answering (frozen, partitioned) must cost a request at most a few hundred
 milliseconds, never hang it: every client (this one and the rate limiter's storage) connects
 and reads with REDIS_TIMEOUT_SECONDS and retries once, at once, so a stale pooled connection
-is replaced but a dead server is given up on quickly (README, Operations).
+is replaced but a dead server is given up on quickly (docs/operations.md, "Operations").
 """
 
 import redis

@@ -1,8 +1,8 @@
 """One step before and one after every request: request id, timing, headers, metrics, access line.
 
 As one before/after pair instead of a hook per concern, each request pays for a single pass
-(README, Operations). The before step is registered ahead of the rate limiter's, so a request
-refused with 429 still gets its id, headers, metrics and access line.
+(docs/operations.md, "Operations"). The before step is registered ahead of the rate limiter's, so a
+request refused with 429 still gets its id, headers, metrics and access line.
 """
 
 import time

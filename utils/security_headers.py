@@ -1,4 +1,4 @@
-"""Security headers on every response (README, API conventions)."""
+"""Security headers on every response (docs/api-conventions.md, "API conventions")."""
 
 from werkzeug.datastructures import Headers
 

@@ -1,10 +1,11 @@
-"""Where uploaded files live: one small interface, two backends (README, "Media storage").
+"""Where uploaded files live: one small interface, two backends (docs/editor-and-media.md, "Media
+uploads and storage").
 
 The local folder (MEDIA_ROOT, served at /media) is the default; FTPS is used when FTP_HOST is
 set, with public URLs under MEDIA_BASE_URL (built from the keys by utils/media.py). Keys are
 chosen by the server and never reused, so a stored file never changes. Within one HTTP request
 every FTPS operation shares one deadline, FTP_DEADLINE_SECONDS from the first, so a hung server
-costs a request that long at most however many files it touches (README, Operations).
+costs a request that long at most however many files it touches (docs/operations.md, "Operations").
 """
 
 import ftplib

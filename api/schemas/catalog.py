@@ -110,7 +110,8 @@ def AssetUrl(**kwargs):  # noqa: N802
 
 
 class ImageUrl(fields.String):
-    """A template image as clients load it: absolute, built when served (README, "Media")."""
+    """A template image as clients load it: absolute, built when served (docs/editor-and-media.md,
+    "Media")."""
 
     def __init__(self, **kwargs):
         super().__init__(allow_none=True, metadata={"format": "uri"}, **kwargs)

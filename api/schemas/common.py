@@ -7,7 +7,8 @@ from services.idempotency import KEY_PATTERN
 from utils.pagination import DEFAULT_PER_PAGE
 from utils.safe_json import INT64_MAX
 
-# The `error` codes of the README's error table: the only values a client has to handle.
+# The `error` codes of the error table (docs/api-conventions.md, "API conventions"): the only values
+# a client has to handle.
 ERROR_CODES = (
     "bad_request",
     "unauthorized",
@@ -45,7 +46,8 @@ ERROR_CODES = (
 
 class PaginationArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    # Values above the maximum are capped by the pagination helper, as the README says.
+    # Values above the maximum are capped by the pagination helper
+    # (docs/api-conventions.md, "API conventions").
     per_page = fields.Integer(
         load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1, max=INT64_MAX)
     )

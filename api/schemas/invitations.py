@@ -36,7 +36,7 @@ class InvitationMediaSchema(ma.SQLAlchemyAutoSchema):
         exclude = ("invitation_id", "storage_key", "thumbnail_key", "updated_at")
 
     media_type = fields.String(validate=validate.OneOf(MEDIA_TYPES))
-    # Built from the stored keys when served (README, "Media").
+    # Built from the stored keys when served (docs/editor-and-media.md, "Media").
     url = fields.String(metadata={"format": "uri"})
     thumbnail_url = fields.String(allow_none=True, metadata={"format": "uri"})
     duration_seconds = fields.Float(allow_none=True)

@@ -1,4 +1,5 @@
-"""Absolute URLs come from configuration only (README, "Media" and "Configuration"): no
+"""Absolute URLs come from configuration only (docs/editor-and-media.md, "Media";
+docs/configuration.md, "Configuration"): no
 header a client sends reaches a shared cached page, and every stored file's URL is built
 when served, so a restore under a new PUBLIC_BASE_URL moves every photo, template image
 and share image with it."""

@@ -1,5 +1,5 @@
 """The per-request machinery stays cheap: no COUNT for a short page, rate limits parsed once and
-counted without starting threads (README, Benchmarks)."""
+counted without starting threads (docs/benchmarks.md, "Benchmarks")."""
 
 import threading
 
