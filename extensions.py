@@ -1,5 +1,7 @@
 """Extension objects, created unbound and initialised by the application factory."""
 
+from typing import TYPE_CHECKING
+
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_marshmallow import Marshmallow
@@ -24,6 +26,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+    # mypy cannot take a base class from an instance attribute (db.Model); at run time Model is
+    # db.Model, the Flask-SQLAlchemy subclass of Base.
+    Model = Base
+else:
+    Model = db.Model
 
 
 @event.listens_for(db.Model, "instrument_class", propagate=True)

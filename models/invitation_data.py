@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 from models.types import UTCDateTime
 
@@ -26,7 +26,7 @@ SECTION_NAME = re.compile(r"^[a-z_]{1,50}$")
 MAX_SECTIONS = 30
 
 
-class InvitationData(TimestampMixin, db.Model):
+class InvitationData(TimestampMixin, Model):
     __tablename__ = "invitation_data"
 
     id: Mapped[int] = mapped_column(primary_key=True)

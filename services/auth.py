@@ -22,7 +22,7 @@ from services.exceptions import (
     ValidationError,
 )
 from utils import login_throttle
-from utils.db import transactional
+from utils.db import execute_dml, transactional
 from utils.emails import normalize_email, spa_link
 from utils.passwords import check_password, hash_password
 from utils.time import utcnow
@@ -168,7 +168,7 @@ def forgot_password(email: str) -> None:
 def reset_password(*, token: str, new_password: str) -> None:
     now = utcnow()
     # Marking it used in one conditional UPDATE makes the token single-use under concurrency.
-    claimed = db.session.execute(
+    claimed = execute_dml(
         update(PasswordResetToken)
         .where(
             PasswordResetToken.token_hash == _hash_token(token),

@@ -32,7 +32,7 @@ from services import audit
 from services.exceptions import InvalidStateError, NotFoundError, ValidationError
 from services.mailer import queue_mail
 from utils.business_days import add_business_days, business_days_between
-from utils.db import asks_for_restart, transactional
+from utils.db import asks_for_restart, execute_dml, transactional
 from utils.emails import normalize_email
 from utils.money import format_money
 from utils.pagination import Page, paginate
@@ -135,7 +135,7 @@ def _filers_order(order_number: str | None, user: User | None) -> Order | None:
 
 def _next_number(year: int) -> int:
     """The year's next claim number, its counter row locked until the transaction ends."""
-    bumped = db.session.execute(
+    bumped = execute_dml(
         update(ClaimSequence)
         .where(ClaimSequence.year == year)
         .values(last_number=ClaimSequence.last_number + 1)
@@ -241,7 +241,7 @@ def _change(claim: Claim, **values) -> None:
     """Apply `values` only while the row still has the status read: of two admins acting at
     once (or one double-clicking) exactly one wins, the other gets 409 `invalid_state`."""
     values["updated_at"] = utcnow()
-    result = db.session.execute(
+    result = execute_dml(
         update(Claim)
         .where(Claim.id == claim.id, Claim.status == claim.status)
         .values(**values)

@@ -15,7 +15,7 @@ from models.plan import Plan
 from models.user import User
 from services import audit
 from services.exceptions import ConflictError, NotFoundError, ValidationError
-from utils.db import escape_like, transactional
+from utils.db import escape_like, execute_dml, transactional
 from utils.money import ZERO, round_money
 from utils.pagination import Page, paginate
 from utils.time import utcnow
@@ -161,7 +161,7 @@ def reserve_use(coupon: Coupon) -> None:
     writer), so concurrent checkouts of one coupon queue here and at most `max_uses` of
     them match. PyMySQL reports matched rows, so `rowcount` is reliable.
     """
-    result = db.session.execute(
+    result = execute_dml(
         update(Coupon)
         .where(
             Coupon.id == coupon.id,

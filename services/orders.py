@@ -28,7 +28,7 @@ from models.user import User
 from services import coupons, pricing, provisioning
 from services.access import get_owned
 from services.exceptions import InvalidStateError, NotFoundError, ServiceUnavailableError
-from utils.db import escape_like, restarted_on_deadlock, transactional
+from utils.db import escape_like, execute_dml, restarted_on_deadlock, transactional
 from utils.money import ZERO
 from utils.pagination import Page, paginate
 from utils.time import LIMA, lima_day_end, lima_day_start, utcnow
@@ -131,7 +131,7 @@ def transition_order(
     if to_status not in TRANSITIONS[from_status]:
         raise OrderStateError(f"An order that is {from_status} cannot become {to_status}.")
     values = _columns_for(from_status, to_status, utcnow())
-    result = db.session.execute(
+    result = execute_dml(
         update(Order)
         .where(Order.id == order.id, Order.status == from_status)
         .values(**values)

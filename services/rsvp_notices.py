@@ -23,7 +23,7 @@ from models.invitation_response_change import CHANGE_CREATED, InvitationResponse
 from models.rsvp_notice import RsvpNotice
 from models.user import User
 from services.mailer import queue_mail
-from utils.db import transactional
+from utils.db import execute_dml, transactional
 from utils.jobs import enqueue
 from utils.time import utcnow
 
@@ -91,7 +91,7 @@ def _record(invitation_id, notice, since: int, through: int, now) -> bool:
         )
         db.session.flush()
         return True
-    moved = db.session.execute(
+    moved = execute_dml(
         update(RsvpNotice)
         .where(
             RsvpNotice.invitation_id == invitation_id,

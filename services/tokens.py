@@ -15,7 +15,7 @@ from extensions import db
 from models.auth_token import RevokedToken
 from models.user import User
 from services.exceptions import UnauthorizedError
-from utils.db import transactional
+from utils.db import execute_dml, transactional
 from utils.time import utcnow
 
 TOKEN_TYPES = ("access", "refresh")
@@ -134,7 +134,7 @@ def rotate_refresh_token(payload: dict, user: User) -> dict[str, str]:
 
 @transactional
 def purge_expired_revocations() -> int:
-    result = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
+    result = execute_dml(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
     return result.rowcount or 0
 
 
