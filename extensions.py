@@ -8,7 +8,7 @@ from flask_marshmallow import Marshmallow
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.orm import DeclarativeBase, Mapper
 
 # Stable constraint names, so Alembic can alter or drop them on every backend.
@@ -41,7 +41,7 @@ def _ids_never_reused(mapper: Mapper, _class) -> None:
     AUTOINCREMENT: a new invitation would take an erased one's id (and its cached versions).
     MariaDB never reuses ids; the option is SQLite's only."""
     table = mapper.local_table
-    if table is not None and table.autoincrement_column is not None:
+    if isinstance(table, Table) and table.autoincrement_column is not None:
         table.dialect_kwargs["sqlite_autoincrement"] = True
 
 

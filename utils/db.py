@@ -151,7 +151,7 @@ RESTARTABLE_MYSQL_ERRORS = frozenset({1205, 1213})
 
 def asks_for_restart(error: Exception) -> bool:
     """True when the database ended the transaction and running it again may succeed."""
-    args = getattr(getattr(error, "orig", None), "args", ())
+    args: tuple[object, ...] = getattr(getattr(error, "orig", None), "args", ())
     return bool(args) and args[0] in RESTARTABLE_MYSQL_ERRORS
 
 

@@ -8,6 +8,7 @@ several workers and hosts share one count.
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, request
 from flask_jwt_extended import decode_token
@@ -158,19 +159,22 @@ def init_rate_limits(app: Flask) -> Limiter:
         request_identifier=lambda: request.endpoint or UNROUTED,
     )
     limiter.request_filter(lambda: request.endpoint in exempt or _is_routed_preflight())
-    limiter.limit_manager = ResolvedOnceLimits(limiter.limit_manager)
+    # Private attributes of Flask-Limiter 4.1.1, replaced on purpose (issue 21 point 4 removes
+    # these overrides); their declared types are the classes replaced.
+    limiter.limit_manager = ResolvedOnceLimits(limiter.limit_manager)  # type: ignore[assignment]
     limiter.init_app(app)
     if limiter.enabled:
         # Flask-Limiter's fallback is limits' MemoryStorage, which starts a timer thread on
         # most hits; while Redis is down, count in the thread-free storage instead.
-        limiter._fallback_storage = LazyMemoryStorage()
+        limiter._fallback_storage = LazyMemoryStorage()  # type: ignore[assignment]
         limiter._fallback_limiter = FixedWindowRateLimiter(limiter._fallback_storage)
     for endpoint, view in list(app.view_functions.items()):
+        limited: Callable[..., Any] = view
         for name, subject in getattr(view, "_rate_limits", ()):
             config_key, key_kind = NAMED_LIMITS[name]
             key_func = KEY_FUNCTIONS[key_kind] if subject is None else _ip_and(subject)
-            view = limiter.limit(config[config_key], key_func=key_func, scope=name)(view)
-        app.view_functions[endpoint] = view
+            limited = limiter.limit(config[config_key], key_func=key_func, scope=name)(limited)
+        app.view_functions[endpoint] = limited
     app.extensions["rate_limiter"] = limiter
     return limiter
 

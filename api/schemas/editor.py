@@ -197,7 +197,7 @@ def _field_for_column(name: str) -> fields.Field:
         return SPECIAL_FIELDS[name]()
     nullable = bool(column.nullable)
     kind = column.type
-    if name.endswith("_url"):
+    if name.endswith("_url") and isinstance(kind, String):
         return Url(kind.length or 500, allow_none=nullable)
     if isinstance(kind, Boolean):
         return Bool(allow_none=nullable)

@@ -26,7 +26,7 @@ class InvitationDataSchema(SQLAlchemyAutoSchema):
         model = InvitationData
         # The media ids (cover, music, og image) are editable foreign keys.
         include_fk = True
-        exclude = ("id", "invitation_id", "created_at", "updated_at")
+        exclude: tuple[str, ...] = ("id", "invitation_id", "created_at", "updated_at")
 
     language = auto_field(validate=OneOf(LANGUAGES))
 
