@@ -5,6 +5,7 @@ import hashlib
 import logging
 import secrets
 from datetime import timedelta
+from typing import TypeGuard
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -68,7 +69,7 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def verify_password(user: User | None, account: str, password: str) -> bool:
+def verify_password(user: User | None, account: str, password: str) -> TypeGuard[User]:
     """Check `password` of the account named `account` (its e-mail), which may not exist.
 
     Failures count against the account's limit whatever the caller's IP (README, "Rate limits");
@@ -179,9 +180,9 @@ def reset_password(*, token: str, new_password: str) -> None:
     )
     if claimed.rowcount != 1:
         raise InvalidResetTokenError()
-    reset = db.session.scalar(
+    reset = db.session.execute(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == _hash_token(token))
-    )
+    ).scalar_one()
     user = db.session.get(User, reset.user_id)
     if user is None or not user.is_active:
         raise InvalidResetTokenError()

@@ -144,9 +144,9 @@ def _next_number(year: int) -> int:
     if bumped.rowcount == 0:
         return _open_year(year)
     # A locking read: the row as this transaction just wrote it, not an older snapshot.
-    return db.session.scalar(
+    return db.session.execute(
         select(ClaimSequence.last_number).where(ClaimSequence.year == year).with_for_update()
-    )
+    ).scalar_one()
 
 
 def _open_year(year: int) -> int:
@@ -313,7 +313,7 @@ def _answer_mail(claim: Claim) -> None:
             "",
             f"Respondimos tu {kind} {claim.code} el {short_date(lima_today(claim.responded_at))}:",
             "",
-            claim.response,
+            claim.response or "",
         ]
     )
     queue_mail(

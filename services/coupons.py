@@ -266,10 +266,12 @@ def _plan_ids_change(before: list[int], coupon: Coupon) -> dict:
 def admin_delete_coupon(admin: User, coupon_id: int) -> None:
     """Delete an unused coupon; one that any order carried is deactivated, keeping history."""
     coupon = admin_get_coupon(coupon_id)
-    used = db.session.scalar(select(func.count(Order.id)).where(Order.coupon_id == coupon.id))
-    used += db.session.scalar(
+    used = db.session.execute(
+        select(func.count(Order.id)).where(Order.coupon_id == coupon.id)
+    ).scalar_one()
+    used += db.session.execute(
         select(func.count(CouponUsage.id)).where(CouponUsage.coupon_id == coupon.id)
-    )
+    ).scalar_one()
     before = audit.snapshot(coupon)
     if used:
         coupon.is_active = False

@@ -10,6 +10,7 @@ covers are recorded (`rsvp_notices`) in the transaction that queues its mail.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from flask import current_app
@@ -77,7 +78,9 @@ def _claim_and_queue(invitation_id: int) -> int:
         .order_by(InvitationResponseChange.id)
         .limit(MAX_LISTED)
     ).all()
-    owner_email = db.session.scalar(select(User.email).where(User.id == invitation.user_id))
+    owner_email = db.session.execute(
+        select(User.email).where(User.id == invitation.user_id)
+    ).scalar_one()
     subject, body = _notice(invitation.title, changes, count)
     queue_mail(f"rsvp-notice:{invitation_id}:{since}-{through}", owner_email, subject, body)
     return count
@@ -110,7 +113,7 @@ def _window() -> timedelta:
     return timedelta(seconds=current_app.config["RSVP_NOTICE_SECONDS"])
 
 
-def _notice(title: str, changes: list[InvitationResponseChange], count: int) -> tuple[str, str]:
+def _notice(title: str, changes: Sequence[InvitationResponseChange], count: int) -> tuple[str, str]:
     if count == 1:
         (change,) = changes
         verb = "Nueva respuesta" if change.change == CHANGE_CREATED else "Respuesta cambiada"

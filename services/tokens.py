@@ -125,7 +125,7 @@ def revoke_encoded(token: str, *, user_id: int, token_type: str) -> None:
         revoke(payload)
 
 
-def rotate_refresh_token(payload: dict, user: User) -> dict[str, str]:
+def rotate_refresh_token(payload: dict, user: User) -> dict[str, str | int]:
     """Spend a refresh token for a new pair; a second use of the same token is refused."""
     if not revoke(payload):
         raise TokenRevokedError()
