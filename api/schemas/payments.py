@@ -34,7 +34,8 @@ def _signed_fields() -> dict:
     }
 
 
-# mypy cannot follow a base class made at run time; the fields come from Izipay's list.
+# mypy cannot follow a base class made at run time (both schemas below take their fields
+# from Izipay's list of signed fields).
 class IpnFormSchema(Schema.from_dict(_signed_fields(), name="IpnFormBase")):  # type: ignore[misc]
     class Meta:
         unknown = EXCLUDE
