@@ -1,12 +1,14 @@
 """Extension objects, created unbound and initialised by the application factory."""
 
+from typing import TYPE_CHECKING
+
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_marshmallow import Marshmallow
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.orm import DeclarativeBase, Mapper
 
 # Stable constraint names, so Alembic can alter or drop them on every backend.
@@ -25,6 +27,13 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+if TYPE_CHECKING:
+    # mypy cannot take a base class from an instance attribute (db.Model); at run time Model is
+    # db.Model, the Flask-SQLAlchemy subclass of Base.
+    Model = Base
+else:
+    Model = db.Model
+
 
 @event.listens_for(db.Model, "instrument_class", propagate=True)
 def _ids_never_reused(mapper: Mapper, _class) -> None:
@@ -32,7 +41,7 @@ def _ids_never_reused(mapper: Mapper, _class) -> None:
     AUTOINCREMENT: a new invitation would take an erased one's id (and its cached versions).
     MariaDB never reuses ids; the option is SQLite's only."""
     table = mapper.local_table
-    if table is not None and table.autoincrement_column is not None:
+    if isinstance(table, Table) and table.autoincrement_column is not None:
         table.dialect_kwargs["sqlite_autoincrement"] = True
 
 

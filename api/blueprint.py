@@ -19,9 +19,9 @@ from api.openapi import document_as_response
 from services.exceptions import ForbiddenError
 from utils import safe_json
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 # Either no credentials or a bearer token (which must then be valid).
-BEARER_OPTIONAL = [{}, {"bearerAuth": []}]
+BEARER_OPTIONAL: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 BODY_LOCATIONS = ("json", "form", "files")
 
 

@@ -5,7 +5,7 @@ import logging
 import redis
 import sqlalchemy.exc
 from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from services.exceptions import AppError
 
@@ -87,11 +87,13 @@ def handle_http_exception(error: HTTPException):
     details = None
     if status in (400, 422) and "messages" in data:
         details = _validation_details(data["messages"])
-    message = data.get("message") or HTTP_ERROR_MESSAGES.get(status) or error.description
+    message = (
+        data.get("message") or HTTP_ERROR_MESSAGES.get(status) or error.description or error.name
+    )
     if status == 400 and details:
         message = "The request body is not valid JSON."
     headers = dict(data.get("headers") or {})
-    if status == 405 and error.valid_methods:
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     if status == 429:
         message = f"Too many requests ({error.description}); try again later."

@@ -12,7 +12,7 @@ What it adds to flask-smorest's document (docs/api-conventions.md, "API conventi
 - money, integers and free-form JSON described as the server parses them.
 """
 
-from apispec import BasePlugin
+from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter
 from apispec.ext.marshmallow.common import get_fields, resolve_schema_instance
 from flask import Flask
@@ -171,10 +171,11 @@ def integer2bounds(self, field, ret, **kwargs) -> dict:
 class OperationsPlugin(BasePlugin):
     """operationId and error responses for every operation of the app."""
 
+    spec: APISpec  # given by init_spec, which apispec calls before any helper
+
     def __init__(self, app: Flask):
         super().__init__()
         self.app = app
-        self.spec = None
 
     def init_spec(self, spec):
         super().init_spec(spec)

@@ -41,7 +41,9 @@ def render_page(view: public_pages.PublicView) -> bytes:
 def requested_invitation() -> int | None:
     """The invitation the path's code opens for guests, looked up once per request."""
     if "public_invitation_id" not in g:
-        g.public_invitation_id = public_pages.visible_invitation_id(request.view_args["code"])
+        g.public_invitation_id = public_pages.visible_invitation_id(
+            (request.view_args or {})["code"]
+        )
     return g.public_invitation_id
 
 

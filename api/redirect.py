@@ -44,10 +44,10 @@ def short_link(code: str):
     if is_preview_crawler(request.headers.get("User-Agent")):
         preview = short_links.preview(code)
         html = render_template_string(PREVIEW_PAGE, preview=preview, target=_target(code))
-        response = current_app.response_class(html, mimetype="text/html")
-        response.headers["Cache-Control"] = "public, max-age=300"
-        response.vary.add("User-Agent")
-        return response
+        page = current_app.response_class(html, mimetype="text/html")
+        page.headers["Cache-Control"] = "public, max-age=300"
+        page.vary.add("User-Agent")
+        return page
     response = redirect(_target(short_links.visit(code)), code=302)
     # Every visit is counted: nothing on the way may answer it from a cache.
     response.headers["Cache-Control"] = "no-store"

@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.types import UTCDateTime
 from utils.time import utcnow
 
 
-class RevokedToken(db.Model):
+class RevokedToken(Model):
     """A token refused before its expiry; rows may be purged once `expires_at` has passed."""
 
     __tablename__ = "revoked_tokens"
@@ -28,7 +28,7 @@ class RevokedToken(db.Model):
     revoked_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
-class PasswordResetToken(db.Model):
+class PasswordResetToken(Model):
     """Only the SHA-256 of the token is stored: a database leak does not reset passwords."""
 
     __tablename__ = "password_reset_tokens"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 from models.types import UTCDateTime
 
@@ -34,7 +34,7 @@ _ALLOWED = {
 }
 
 
-class Claim(TimestampMixin, db.Model):
+class Claim(TimestampMixin, Model):
     __tablename__ = "claims"
     __table_args__ = (Index("ix_claims_created_at", "created_at"),)
 

@@ -3,10 +3,10 @@
 from sqlalchemy import Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 
 
-class ClaimSequence(db.Model):
+class ClaimSequence(Model):
     __tablename__ = "claim_sequences"
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

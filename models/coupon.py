@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from extensions import db
+from extensions import Model, db
 from models.mixins import TimestampMixin
 from models.types import UTCDateTime
 from utils.time import utcnow
@@ -52,7 +52,7 @@ coupon_plans = Table(
 )
 
 
-class Coupon(TimestampMixin, db.Model):
+class Coupon(TimestampMixin, Model):
     __tablename__ = "coupons"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,7 +86,7 @@ class Coupon(TimestampMixin, db.Model):
         return value
 
 
-class CouponUsage(db.Model):
+class CouponUsage(Model):
     __tablename__ = "coupon_usages"
     # Serves the per-user limit check; its leading column also indexes coupon_id.
     __table_args__ = (Index("ix_coupon_usages_coupon_id_user_id", "coupon_id", "user_id"),)

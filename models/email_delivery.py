@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.types import UTCDateTime
 from utils.time import utcnow
 
 
-class EmailDelivery(db.Model):
+class EmailDelivery(Model):
     __tablename__ = "email_deliveries"
 
     # What the mail is about, e.g. `order-paid:42`, `rsvp-notice:7:100-135`.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 from models.types import UTCDateTime
 from utils.media import media_url
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from models.user import User
 
 
-class Invitation(TimestampMixin, db.Model):
+class Invitation(TimestampMixin, Model):
     __tablename__ = "invitations"
     # Serves the owner's newest-first list; its leading column also indexes user_id.
     __table_args__ = (Index("ix_invitations_user_id_created_at", "user_id", "created_at"),)

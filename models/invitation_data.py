@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 from models.types import UTCDateTime
 
@@ -26,7 +26,7 @@ SECTION_NAME = re.compile(r"^[a-z_]{1,50}$")
 MAX_SECTIONS = 30
 
 
-class InvitationData(TimestampMixin, db.Model):
+class InvitationData(TimestampMixin, Model):
     __tablename__ = "invitation_data"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,8 +148,12 @@ class InvitationData(TimestampMixin, db.Model):
         are copied; anything else is left for the customer to choose.
         """
         config = config if isinstance(config, dict) else {}
-        colors = config.get("colors") if isinstance(config.get("colors"), dict) else {}
-        fonts = config.get("fonts") if isinstance(config.get("fonts"), dict) else {}
+        colors = config.get("colors")
+        if not isinstance(colors, dict):
+            colors = {}
+        fonts = config.get("fonts")
+        if not isinstance(fonts, dict):
+            fonts = {}
         sections = config.get("sections")
         return cls(
             theme_primary_color=_color(colors.get("primary")),
@@ -172,7 +176,7 @@ def _font(value) -> str | None:
     )
 
 
-def _is_section_list(value) -> bool:
+def _is_section_list(value: object) -> TypeGuard[list[str]]:
     """The editor's shape: at most 30 distinct names of lower-case letters and `_`."""
     return (
         isinstance(value, list)

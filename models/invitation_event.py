@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 from models.types import UTCDateTime
 
@@ -27,7 +27,7 @@ EVENT_TYPES = (
 )
 
 
-class InvitationEvent(TimestampMixin, db.Model):
+class InvitationEvent(TimestampMixin, Model):
     __tablename__ = "invitation_events"
     # Serves the ordered list; its leading column also indexes invitation_id.
     __table_args__ = (

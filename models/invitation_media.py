@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 from utils.media import media_url
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 MEDIA_TYPES = ("photo", "cover", "music", "gift_qr", "og_image")
 
 
-class InvitationMedia(TimestampMixin, db.Model):
+class InvitationMedia(TimestampMixin, Model):
     __tablename__ = "invitation_media"
     # Serves the ordered list; its leading column also indexes invitation_id.
     __table_args__ = (

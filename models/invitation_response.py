@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ STATUS_DECLINED = "declined"
 RESPONSE_STATUSES = (STATUS_CONFIRMED, STATUS_DECLINED)
 
 
-class InvitationResponse(TimestampMixin, db.Model):
+class InvitationResponse(TimestampMixin, Model):
     __tablename__ = "invitation_responses"
     # Serves the owner's list; its leading column also indexes invitation_id.
     __table_args__ = (

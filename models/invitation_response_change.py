@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from extensions import db
+from extensions import Model
 from models.types import UTCDateTime
 from utils.time import utcnow
 
@@ -20,7 +20,7 @@ CHANGE_CHANGED = "changed"
 CHANGE_KINDS = (CHANGE_CREATED, CHANGE_CHANGED)
 
 
-class InvitationResponseChange(db.Model):
+class InvitationResponseChange(Model):
     __tablename__ = "invitation_response_changes"
     # The owner's activity feed: newest first within one invitation.
     __table_args__ = (

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 from models.types import UTCDateTime
 
@@ -22,7 +22,7 @@ KIND_GUEST = "guest"
 URL_KINDS = (KIND_MAIN, KIND_CUSTOM, KIND_GUEST)
 
 
-class InvitationUrl(TimestampMixin, db.Model):
+class InvitationUrl(TimestampMixin, Model):
     __tablename__ = "invitation_urls"
 
     id: Mapped[int] = mapped_column(primary_key=True)

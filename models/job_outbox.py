@@ -8,12 +8,12 @@ from datetime import datetime
 from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.types import UTCDateTime
 from utils.time import utcnow
 
 
-class OutboxJob(db.Model):
+class OutboxJob(Model):
     __tablename__ = "job_outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 from models.types import UTCDateTime
 from utils.time import utcnow
@@ -55,7 +55,7 @@ def normalize_order_number(value: str) -> str:
     return value.strip().upper()
 
 
-class Order(TimestampMixin, db.Model):
+class Order(TimestampMixin, Model):
     __tablename__ = "orders"
     # The composites also index user_id and status through their leading column.
     __table_args__ = (
@@ -127,7 +127,7 @@ class Order(TimestampMixin, db.Model):
         return value
 
 
-class OrderItem(db.Model):
+class OrderItem(Model):
     __tablename__ = "order_items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,7 +156,7 @@ class OrderItem(db.Model):
     invitation: Mapped[Invitation | None] = relationship(back_populates="order_items")
 
 
-class OrderEvent(db.Model):
+class OrderEvent(Model):
     __tablename__ = "order_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from extensions import db
+from extensions import Model
 from models.types import UTCDateTime
 from utils.time import utcnow
 
@@ -28,7 +28,7 @@ SOURCE_REFUND = "refund"
 SOURCES = (SOURCE_IPN, SOURCE_VERIFY, SOURCE_REFUND)
 
 
-class PaymentTransaction(db.Model):
+class PaymentTransaction(Model):
     __tablename__ = "payment_transactions"
     # A transaction reaching a given detailed status (AUTHORISED, CAPTURED, ...) is processed
     # once, whichever channel (IPN or browser return) reports it first.

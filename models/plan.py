@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 
 
-class Plan(TimestampMixin, db.Model):
+class Plan(TimestampMixin, Model):
     __tablename__ = "plans"
 
     id: Mapped[int] = mapped_column(primary_key=True)

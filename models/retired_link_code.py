@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.types import UTCDateTime
 from utils.time import utcnow
 
 
-class RetiredLinkCode(db.Model):
+class RetiredLinkCode(Model):
     """The tombstone of a link whose row was erased with its invitation: a printed QR code
     or a message already sent must never open a stranger's invitation. Lower-case, as codes
     are compared."""

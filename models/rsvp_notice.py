@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.types import UTCDateTime
 
 
-class RsvpNotice(db.Model):
+class RsvpNotice(Model):
     __tablename__ = "rsvp_notices"
 
     invitation_id: Mapped[int] = mapped_column(

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 
 CATEGORIES = ("boda", "quinceanos", "bautizo", "cumpleanos", "baby_shower", "otro")
 
 
-class Template(TimestampMixin, db.Model):
+class Template(TimestampMixin, Model):
     __tablename__ = "templates"
 
     id: Mapped[int] = mapped_column(primary_key=True)

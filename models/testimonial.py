@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 
 if TYPE_CHECKING:
     from models.user import User
 
 
-class Testimonial(TimestampMixin, db.Model):
+class Testimonial(TimestampMixin, Model):
     __tablename__ = "testimonials"
     __table_args__ = (CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),)
 

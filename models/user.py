@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from extensions import db
+from extensions import Model
 from models.mixins import TimestampMixin
 from models.types import UTCDateTime
 from utils.emails import normalize_email
@@ -29,7 +29,7 @@ EMAIL_TYPE = String(255).with_variant(
 )
 
 
-class User(TimestampMixin, db.Model):
+class User(TimestampMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,6 +5,7 @@ import hashlib
 import logging
 import secrets
 from datetime import timedelta
+from typing import TypeGuard
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -22,7 +23,7 @@ from services.exceptions import (
     ValidationError,
 )
 from utils import login_throttle
-from utils.db import transactional
+from utils.db import execute_dml, transactional
 from utils.emails import normalize_email, spa_link
 from utils.passwords import check_password, hash_password
 from utils.time import utcnow
@@ -68,7 +69,7 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
-def verify_password(user: User | None, account: str, password: str) -> bool:
+def verify_password(user: User | None, account: str, password: str) -> TypeGuard[User]:
     """Check `password` of the account named `account` (its e-mail), which may not exist.
 
     Failures count against the account's limit whatever the caller's IP
@@ -169,7 +170,7 @@ def forgot_password(email: str) -> None:
 def reset_password(*, token: str, new_password: str) -> None:
     now = utcnow()
     # Marking it used in one conditional UPDATE makes the token single-use under concurrency.
-    claimed = db.session.execute(
+    claimed = execute_dml(
         update(PasswordResetToken)
         .where(
             PasswordResetToken.token_hash == _hash_token(token),
@@ -180,9 +181,9 @@ def reset_password(*, token: str, new_password: str) -> None:
     )
     if claimed.rowcount != 1:
         raise InvalidResetTokenError()
-    reset = db.session.scalar(
+    reset = db.session.execute(
         select(PasswordResetToken).where(PasswordResetToken.token_hash == _hash_token(token))
-    )
+    ).scalar_one()
     user = db.session.get(User, reset.user_id)
     if user is None or not user.is_active:
         raise InvalidResetTokenError()

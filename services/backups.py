@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from alembic.migration import MigrationContext
 from sqlalchemy import JSON, Column, MetaData, Table, Text, insert, literal, select, tuple_
@@ -96,7 +97,7 @@ def create_backup(destination: Path, *, include_media: bool = True) -> BackupRes
             # The name goes into the gzip header only (the temporary one otherwise would).
             with tarfile.open(final.name, "w:gz", fileobj=raw, compresslevel=6) as archive:
                 writer = _ArchiveWriter(archive, created)
-                manifest = {"format": FORMAT, "format_version": FORMAT_VERSION}
+                manifest: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
                 manifest["created_at"] = created.isoformat()
                 manifest.update(_write_database(writer))
                 manifest["media"] = _write_media(writer) if include_media else {"included": False}
@@ -139,9 +140,9 @@ def verify_archive(path: Path) -> dict:
     try:
         with tarfile.open(path, "r:gz") as archive:
             for info in archive:
-                if not info.isfile():
+                content = archive.extractfile(info) if info.isfile() else None
+                if content is None:
                     raise BackupError(f"{path}: {info.name!r} is not a regular file.")
-                content = archive.extractfile(info)
                 if info.name == MANIFEST:
                     manifest_text = content.read()
                 else:
@@ -398,8 +399,11 @@ def _restore_media(path: Path) -> int:
             if not info.name.startswith(MEDIA_DIR):
                 continue
             key = info.name.removeprefix(MEDIA_DIR)
+            content = archive.extractfile(info)
+            if content is None:
+                raise BackupError(f"{path}: {info.name!r} is not a regular file.")
             try:
-                storage.save(key, archive.extractfile(info).read())
+                storage.save(key, content.read())
             except STORAGE_ERRORS as error:
                 raise BackupError(
                     f"The media file {key} could not be stored ({error}); the database is still "
@@ -465,6 +469,8 @@ def _decoder(column: Column):
     """How to turn a column's archived value back into what its type binds (by the Python type
     of the type itself, or of the one a TypeDecorator such as UTCDateTime wraps)."""
     for kind in (column.type, getattr(column.type, "impl_instance", None)):
+        if kind is None:
+            continue
         try:
             return DECODERS.get(kind.python_type)
         except (NotImplementedError, AttributeError):

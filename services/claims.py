@@ -31,7 +31,7 @@ from services import audit
 from services.exceptions import InvalidStateError, NotFoundError, ValidationError
 from services.mailer import queue_mail
 from utils.business_days import add_business_days, business_days_between
-from utils.db import restarted_on_deadlock, transactional
+from utils.db import execute_dml, restarted_on_deadlock, transactional
 from utils.emails import normalize_email
 from utils.money import format_money
 from utils.pagination import Page, paginate
@@ -117,7 +117,7 @@ def _filers_order(order_number: str | None, user: User | None) -> Order | None:
 
 def _next_number(year: int) -> int:
     """The year's next claim number, its counter row locked until the transaction ends."""
-    bumped = db.session.execute(
+    bumped = execute_dml(
         update(ClaimSequence)
         .where(ClaimSequence.year == year)
         .values(last_number=ClaimSequence.last_number + 1)
@@ -126,9 +126,9 @@ def _next_number(year: int) -> int:
     if bumped.rowcount == 0:
         return _open_year(year)
     # A locking read: the row as this transaction just wrote it, not an older snapshot.
-    return db.session.scalar(
+    return db.session.execute(
         select(ClaimSequence.last_number).where(ClaimSequence.year == year).with_for_update()
-    )
+    ).scalar_one()
 
 
 def _open_year(year: int) -> int:
@@ -223,7 +223,7 @@ def _change(claim: Claim, **values) -> None:
     """Apply `values` only while the row still has the status read: of two admins acting at
     once (or one double-clicking) exactly one wins, the other gets 409 `invalid_state`."""
     values["updated_at"] = utcnow()
-    result = db.session.execute(
+    result = execute_dml(
         update(Claim)
         .where(Claim.id == claim.id, Claim.status == claim.status)
         .values(**values)
@@ -295,7 +295,7 @@ def _answer_mail(claim: Claim) -> None:
             "",
             f"Respondimos tu {kind} {claim.code} el {short_date(lima_date(claim.responded_at))}:",
             "",
-            claim.response,
+            claim.response or "",
         ]
     )
     queue_mail(

@@ -15,7 +15,7 @@ from models.plan import Plan
 from models.user import User
 from services import audit
 from services.exceptions import ConflictError, NotFoundError, ValidationError
-from utils.db import text_search, transactional
+from utils.db import execute_dml, text_search, transactional
 from utils.money import ZERO, round_money
 from utils.pagination import Page, paginate
 from utils.time import utcnow
@@ -161,7 +161,7 @@ def reserve_use(coupon: Coupon) -> None:
     writer), so concurrent checkouts of one coupon queue here and at most `max_uses` of
     them match. PyMySQL reports matched rows, so `rowcount` is reliable.
     """
-    result = db.session.execute(
+    result = execute_dml(
         update(Coupon)
         .where(
             Coupon.id == coupon.id,
@@ -265,10 +265,12 @@ def _plan_ids_change(before: list[int], coupon: Coupon) -> dict:
 def admin_delete_coupon(admin: User, coupon_id: int) -> None:
     """Delete an unused coupon; one that any order carried is deactivated, keeping history."""
     coupon = admin_get_coupon(coupon_id)
-    used = db.session.scalar(select(func.count(Order.id)).where(Order.coupon_id == coupon.id))
-    used += db.session.scalar(
+    used = db.session.execute(
+        select(func.count(Order.id)).where(Order.coupon_id == coupon.id)
+    ).scalar_one()
+    used += db.session.execute(
         select(func.count(CouponUsage.id)).where(CouponUsage.coupon_id == coupon.id)
-    )
+    ).scalar_one()
     before = audit.snapshot(coupon)
     if used:
         coupon.is_active = False

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models.idempotency_key import IdempotencyKey
 from services.exceptions import ConflictError, ValidationError
-from utils.db import transactional
+from utils.db import execute_dml, transactional
 from utils.time import utcnow
 
 HEADER = "Idempotency-Key"
@@ -109,7 +109,7 @@ def release(record_id: int) -> None:
 @transactional
 def purge_expired() -> int:
     """Delete keys past their 24 hours; the number deleted."""
-    result = db.session.execute(
+    result = execute_dml(
         delete(IdempotencyKey).where(IdempotencyKey.created_at <= utcnow() - KEPT_FOR)
     )
     return result.rowcount

@@ -332,7 +332,7 @@ def read_guest_csv(content: bytes) -> list[GuestRow]:
             if len(rows) + len(problems) == IMPORT_MAX_ROWS:
                 raise _file_error(f"A guest list may have at most {IMPORT_MAX_ROWS} rows.")
             row, row_problems = _guest_row(columns, cells)
-            if row_problems:
+            if row is None:
                 problems[str(line)] = row_problems
             else:
                 rows.append(row)

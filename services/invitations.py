@@ -20,7 +20,7 @@ from services.exceptions import (
     ValidationError,
 )
 from services.provisioning import build_invitation
-from utils.db import text_search, transactional
+from utils.db import execute_dml, text_search, transactional
 from utils.pagination import Page, paginate
 from utils.time import utcnow
 
@@ -77,7 +77,7 @@ def bump_version(invitation: Invitation, *, from_versions: frozenset[int] | None
     conditions = [Invitation.id == invitation.id]
     if from_versions is not None:
         conditions.append(Invitation.version.in_(sorted(from_versions)))
-    result = db.session.execute(
+    result = execute_dml(
         update(Invitation)
         .where(*conditions)
         .values(version=Invitation.version + 1)

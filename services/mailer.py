@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models.email_delivery import EmailDelivery
-from utils.db import transactional
+from utils.db import execute_dml, transactional
 from utils.deadlines import shut_at
 from utils.jobs import enqueue
 from utils.metrics import EMAILS
@@ -61,7 +61,7 @@ def _record_delivery(key: str) -> None:
 @transactional
 def purge_deliveries() -> int:
     """Forget deliveries older than 30 days (no job is retried that late)."""
-    result = db.session.execute(
+    result = execute_dml(
         delete(EmailDelivery).where(EmailDelivery.sent_at < utcnow() - DELIVERIES_KEPT)
     )
     return result.rowcount

@@ -29,7 +29,7 @@ from models.user import User
 from services import coupons, pricing, provisioning
 from services.access import get_owned
 from services.exceptions import InvalidStateError, NotFoundError, ServiceUnavailableError
-from utils.db import restarted_on_deadlock, text_search, transactional
+from utils.db import execute_dml, restarted_on_deadlock, text_search, transactional
 from utils.money import ZERO
 from utils.pagination import Page, paginate
 from utils.time import lima_date, lima_day_end, lima_day_start, utcnow
@@ -132,7 +132,7 @@ def transition_order(
     if to_status not in TRANSITIONS[from_status]:
         raise OrderStateError(f"An order that is {from_status} cannot become {to_status}.")
     values = _columns_for(from_status, to_status, utcnow())
-    result = db.session.execute(
+    result = execute_dml(
         update(Order)
         .where(Order.id == order.id, Order.status == from_status)
         .values(**values)

@@ -51,7 +51,7 @@ def sweep_orphan_files(*, now: datetime | None = None, dry_run: bool = False) ->
 
 
 def _unused(keys: list[str]) -> list[str]:
-    used = set()
+    used: set[str] = set()
     for column in (
         InvitationMedia.storage_key,
         InvitationMedia.thumbnail_key,

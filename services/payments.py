@@ -321,7 +321,7 @@ def _problem_with(answer: PaymentAnswer, order: Order, *, our_mode: str | None) 
 
 def _payment_confirmation(order: Order) -> None:
     """Mail the buyer their confirmation once the payment has committed."""
-    user = db.session.get(User, order.user_id)
+    user = db.session.get_one(User, order.user_id)
     mailer.queue_mail(
         f"order-paid:{order.id}",
         user.email,

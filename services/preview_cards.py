@@ -108,7 +108,9 @@ def refresh_preview_card(invitation_id: int) -> None:
     did not.
     """
     invitation = _load(invitation_id)
-    content = card_content(invitation) if invitation is not None else None
+    if invitation is None:
+        return
+    content = card_content(invitation)
     if content is None or content.digest == invitation.preview_card_hash:
         return
     storage = get_storage()
@@ -173,7 +175,9 @@ def _record(invitation_id: int, digest: str, key: str) -> bool:
     crawler page reads the card's key from the database on every fetch.
     """
     invitation = _load(invitation_id, for_update=True)
-    content = card_content(invitation) if invitation is not None else None
+    if invitation is None:
+        return False
+    content = card_content(invitation)
     if content is None or content.digest != digest:
         return False
     if invitation.preview_card_hash == digest:
@@ -203,7 +207,9 @@ def _colors(invitation: Invitation) -> tuple[str, str]:
     """The data's theme colours, else the template's, else DEFAULT_COLORS."""
     data = invitation.data
     config = invitation.template.config if isinstance(invitation.template.config, dict) else {}
-    template_colors = config.get("colors") if isinstance(config.get("colors"), dict) else {}
+    template_colors = config.get("colors")
+    if not isinstance(template_colors, dict):
+        template_colors = {}
     primary = (data.theme_primary_color if data else None) or _hex(template_colors.get("primary"))
     secondary = (data.theme_secondary_color if data else None) or _hex(
         template_colors.get("secondary")

@@ -3,6 +3,7 @@
 import secrets
 import string
 from collections import Counter
+from typing import TypeGuard
 
 from sqlalchemy import exists, insert, select
 
@@ -134,7 +135,7 @@ def provision_order(order: Order) -> list[Invitation]:
     )
 
 
-def _is_open_draft(draft: Invitation | None, order: Order) -> bool:
+def _is_open_draft(draft: Invitation | None, order: Order) -> TypeGuard[Invitation]:
     return (
         draft is not None
         and draft.user_id == order.user_id

@@ -27,7 +27,9 @@ def link_changed(*url_ids: int) -> None:
     versions = dict(
         db.session.execute(
             select(InvitationUrl.id, InvitationUrl.version).where(InvitationUrl.id.in_(ids))
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     after_commit(lambda: _publish("link", versions))
 

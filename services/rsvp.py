@@ -16,6 +16,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -127,7 +128,7 @@ def _submit(code: str, answer: dict, *, first_try: bool) -> RsvpResult:
 def _checked(answer: dict, max_guests: int) -> dict:
     """The answer as stored: phone normalised, a decline with 0 guests, within the passes."""
     problems: dict[str, list[str]] = {}
-    cleaned = {name: answer.get(name) for name in ANSWER_FIELDS}
+    cleaned: dict[str, Any] = {name: answer.get(name) for name in ANSWER_FIELDS}
     cleaned["guest_name"] = " ".join(answer["guest_name"].split())
     for name in ("email", "message", "dietary_restrictions"):
         value = cleaned[name]

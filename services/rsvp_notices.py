@@ -11,6 +11,7 @@ covers are recorded (`rsvp_notices`) in the transaction that queues its mail.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from flask import current_app
@@ -24,7 +25,7 @@ from models.invitation_response_change import CHANGE_CREATED, InvitationResponse
 from models.rsvp_notice import RsvpNotice
 from models.user import User
 from services.mailer import queue_mail
-from utils.db import transactional
+from utils.db import execute_dml, transactional
 from utils.jobs import enqueue
 from utils.time import utcnow
 
@@ -78,7 +79,9 @@ def _claim_and_queue(invitation_id: int) -> int:
         .order_by(InvitationResponseChange.id)
         .limit(MAX_LISTED)
     ).all()
-    owner_email = db.session.scalar(select(User.email).where(User.id == invitation.user_id))
+    owner_email = db.session.execute(
+        select(User.email).where(User.id == invitation.user_id)
+    ).scalar_one()
     subject, body = _notice(invitation.title, changes, count)
     queue_mail(f"rsvp-notice:{invitation_id}:{since}-{through}", owner_email, subject, body)
     return count
@@ -92,7 +95,7 @@ def _record(invitation_id, notice, since: int, through: int, now) -> bool:
         )
         db.session.flush()
         return True
-    moved = db.session.execute(
+    moved = execute_dml(
         update(RsvpNotice)
         .where(
             RsvpNotice.invitation_id == invitation_id,
@@ -111,7 +114,7 @@ def _window() -> timedelta:
     return timedelta(seconds=current_app.config["RSVP_NOTICE_SECONDS"])
 
 
-def _notice(title: str, changes: list[InvitationResponseChange], count: int) -> tuple[str, str]:
+def _notice(title: str, changes: Sequence[InvitationResponseChange], count: int) -> tuple[str, str]:
     if count == 1:
         (change,) = changes
         verb = "Nueva respuesta" if change.change == CHANGE_CREATED else "Respuesta cambiada"

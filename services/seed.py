@@ -203,9 +203,10 @@ def seed_reference_data(admin_email: str | None, admin_password: str | None) -> 
     are drawn again (the same bytes), so the seeded images always exist.
     """
     created = {"plans": 0, "templates": 0, "images": 0, "admins": 0}
-    admin_missing = bool(admin_email and admin_password) and find_user_by_email(admin_email) is None
-    if admin_missing:
+    new_admin = None
+    if admin_email and admin_password and find_user_by_email(admin_email) is None:
         _require_strong_password(admin_password, "ADMIN_PASSWORD")
+        new_admin = (admin_email, admin_password)
 
     existing_plans = set(db.session.scalars(select(Plan.slug)))
     for plan in PLANS:
@@ -224,8 +225,8 @@ def seed_reference_data(admin_email: str | None, admin_password: str | None) -> 
             _replace_legacy_placeholders(template)
         created["images"] += _draw_missing_artwork(template)
 
-    if admin_missing:
-        db.session.add(_new_admin(admin_email, admin_password))
+    if new_admin is not None:
+        db.session.add(_new_admin(*new_admin))
         created["admins"] += 1
     return created
 

@@ -78,7 +78,9 @@ def admin_stats(*, date_from: date | None = None, date_to: date | None = None) -
             select(Order.status, func.count())
             .where(*within(Order.created_at))
             .group_by(Order.status)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     month = _lima_month(Order.paid_at)
     revenue_rows = db.session.execute(

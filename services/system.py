@@ -30,9 +30,11 @@ def check_health() -> dict:
         "database": _check_database,
         "storage": _check_storage,
     }
-    if get_redis() is not None:
-        checks["redis"] = _check_redis
-    app = current_app._get_current_object()
+    client = get_redis()
+    if client is not None:
+        checks["redis"] = lambda: _check_redis(client)
+    # current_app is a proxy typed as the Flask class; the probe threads need the app itself.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     results = _prober(app).run(checks, app.config["HEALTH_TIMEOUT_SECONDS"])
     status = "ok" if all(value == OK for value in results.values()) else "unavailable"
     return {"status": status, "checks": results}
@@ -107,9 +109,9 @@ def _check_storage() -> str:
         return ERROR
 
 
-def _check_redis() -> str:
+def _check_redis(client: redis.Redis) -> str:
     try:
-        get_redis().ping()
+        client.ping()
         return OK
     except redis.RedisError:
         logger.exception("Health check: Redis unreachable")

@@ -15,7 +15,7 @@ from extensions import db
 from models.auth_token import RevokedToken
 from models.user import User
 from services.exceptions import UnauthorizedError
-from utils.db import transactional
+from utils.db import execute_dml, transactional
 from utils.time import utcnow
 
 TOKEN_TYPES = ("access", "refresh")
@@ -125,7 +125,7 @@ def revoke_encoded(token: str, *, user_id: int, token_type: str) -> None:
         revoke(payload)
 
 
-def rotate_refresh_token(payload: dict, user: User) -> dict[str, str]:
+def rotate_refresh_token(payload: dict, user: User) -> dict[str, str | int]:
     """Spend a refresh token for a new pair; a second use of the same token is refused."""
     if not revoke(payload):
         raise TokenRevokedError()
@@ -134,7 +134,7 @@ def rotate_refresh_token(payload: dict, user: User) -> dict[str, str]:
 
 @transactional
 def purge_expired_revocations() -> int:
-    result = db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
+    result = execute_dml(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
     return result.rowcount or 0
 
 

@@ -76,12 +76,14 @@ def open_photo(data: bytes, size: tuple[int, int]) -> Image.Image:
             scale = max(size[0] / width, size[1] / height)
             image.draft("RGB", (max(1, round(width * scale)), max(1, round(height * scale))))
         image.load()
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        flat = Image.new("RGB", image.size, (0, 0, 0))
-        flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+    upright = ImageOps.exif_transpose(image)
+    if upright.mode in ("RGBA", "LA", "PA") or (
+        upright.mode == "P" and "transparency" in upright.info
+    ):
+        flat = Image.new("RGB", upright.size, (0, 0, 0))
+        flat.paste(upright.convert("RGBA"), mask=upright.convert("RGBA").getchannel("A"))
         return flat
-    return image.convert("RGB")
+    return upright.convert("RGB")
 
 
 def encode_jpeg(image: Image.Image) -> bytes:
@@ -140,8 +142,10 @@ def layout_text(names: str, date_text: str, size: tuple[int, int] = CARD_SIZE) -
     width, height = size
     max_width = width - 2 * MARGIN
     date_font = _font(DATE_FONT, DATE_SIZE)
-    lines, names_font = _fit_names(names, max_width) if names else ([], None)
-    blocks = [(line, names_font, 0) for line in lines]
+    blocks: list[tuple[str, ImageFont.FreeTypeFont, int]] = []
+    if names:
+        lines, names_font = _fit_names(names, max_width)
+        blocks = [(line, names_font, 0) for line in lines]
     if date_text:
         # A little more air between the names and the date.
         blocks.append((_truncate(date_text, date_font, max_width), date_font, DATE_GAP))

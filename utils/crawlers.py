@@ -15,4 +15,4 @@ PREVIEW_CRAWLER = re.compile(
 
 
 def is_preview_crawler(user_agent: str | None) -> bool:
-    return bool(user_agent) and PREVIEW_CRAWLER.search(user_agent) is not None
+    return user_agent is not None and PREVIEW_CRAWLER.search(user_agent) is not None

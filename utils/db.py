@@ -6,12 +6,13 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import nullcontext
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, has_request_context
 from sqlalchemy import ColumnElement, event, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.sql.base import Executable
 
 from extensions import db
 from utils.deadlines import deadline_within
@@ -23,6 +24,12 @@ logger = logging.getLogger(__name__)
 _pending_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar(
     "pending_after_commit", default=None
 )
+
+
+def execute_dml(statement: Executable) -> CursorResult[Any]:
+    """Run an UPDATE or DELETE in the session's transaction; its result says how many rows."""
+    # Session.execute is typed Result for every statement; an UPDATE/DELETE gives a CursorResult.
+    return cast(CursorResult[Any], db.session.execute(statement))
 
 
 def transactional(func):
@@ -153,7 +160,7 @@ RESTARTABLE_MYSQL_ERRORS = frozenset({1205, 1213})
 
 def asks_for_restart(error: Exception) -> bool:
     """True when the database ended the transaction and running it again may succeed."""
-    args = getattr(getattr(error, "orig", None), "args", ())
+    args: tuple[object, ...] = getattr(getattr(error, "orig", None), "args", ())
     return bool(args) and args[0] in RESTARTABLE_MYSQL_ERRORS
 
 

@@ -25,7 +25,7 @@ class DeadlineExceeded(TimeoutError):
 def deadline_within(seconds: float) -> Iterator[float]:
     """Inside: calls out that honour deadlines end within `seconds` from now in all (or by an
     earlier deadline already set). Yields the deadline (time.monotonic())."""
-    end = earliest(_deadline.get(), time.monotonic() + seconds)
+    end = earliest(time.monotonic() + seconds, _deadline.get())
     token = _deadline.set(end)
     try:
         yield end
@@ -37,9 +37,9 @@ def current_deadline() -> float | None:
     return _deadline.get()
 
 
-def earliest(*deadlines: float | None) -> float | None:
-    known = [deadline for deadline in deadlines if deadline is not None]
-    return min(known) if known else None
+def earliest(limit: float, *deadlines: float | None) -> float:
+    """The earliest of `limit` and those of `deadlines` that are set."""
+    return min([limit, *(deadline for deadline in deadlines if deadline is not None)])
 
 
 def seconds_left(deadline: float, cap: float | None = None) -> float:

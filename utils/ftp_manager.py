@@ -81,7 +81,7 @@ class FtpsClient:
 
     def _retrying(self, action, what: str):
         deadline = earliest(
-            self.deadline, current_deadline(), time.monotonic() + self.settings.deadline_seconds
+            time.monotonic() + self.settings.deadline_seconds, self.deadline, current_deadline()
         )
         for attempt in range(1, self.retries + 1):
             try:
@@ -175,7 +175,8 @@ class _DeadlineFtps(ftplib.FTP_TLS):  # noqa: S321
         return super().connect(host, port, self._time_left(), source_address)
 
     def putcmd(self, line):
-        self.sock.settimeout(self._time_left())
+        if self.sock is not None:
+            self.sock.settimeout(self._time_left())
         super().putcmd(line)
 
     def ntransfercmd(self, cmd, rest=None):

@@ -26,7 +26,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from extensions import db
 from models.job_outbox import OutboxJob
-from utils.db import after_commit, in_transaction, transactional
+from utils.db import after_commit, execute_dml, in_transaction, transactional
 from utils.metrics import JOBS
 from utils.storage import StorageError
 from utils.time import utcnow
@@ -281,7 +281,7 @@ def _hand_over(task: Task, job_id: int, args, due_at: datetime) -> str:
     """
     inline = task.app.conf.task_always_eager
     try:
-        taken = db.session.execute(delete(OutboxJob).where(OutboxJob.id == job_id)).rowcount
+        taken = execute_dml(delete(OutboxJob).where(OutboxJob.id == job_id)).rowcount
         if not taken:
             db.session.rollback()
             return TAKEN
@@ -359,7 +359,7 @@ def purge_outbox() -> int:
     """Delete outbox rows older than a week: jobs no release declares any more (the relay
     hands every other one over as soon as the broker is up)."""
     stale = OutboxJob.created_at < utcnow() - OUTBOX_KEPT
-    purged = db.session.execute(delete(OutboxJob).where(stale)).rowcount
+    purged = execute_dml(delete(OutboxJob).where(stale)).rowcount
     if purged:
         logger.warning("Deleted %s outbox jobs that could not be relayed for a week", purged)
     return purged

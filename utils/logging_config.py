@@ -115,6 +115,9 @@ class JsonFormatter(logging.Formatter):
 class StderrHandler(logging.StreamHandler):
     """Writes to whatever `sys.stderr` is at the time of the record (test capture included)."""
 
+    # How configure_logging finds the handlers it installed, even from a reloaded module.
+    _invitaciones = True
+
     @property
     def stream(self):
         return sys.stderr
@@ -129,7 +132,6 @@ def make_handler(log_format: str = "text") -> logging.Handler:
     handler = StderrHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
-    handler._invitaciones = True
     return handler
 
 

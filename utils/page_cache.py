@@ -224,6 +224,7 @@ def init_page_cache(app: Flask) -> None:
     config = app.config
     ttl = float(config["PUBLIC_CACHE_TTL_SECONDS"])
     client = app.extensions.get("redis")
+    cache: NoPageCache | LocalPageCache | RedisPageCache
     if ttl <= 0:
         cache = NoPageCache()
     elif client is not None:

@@ -36,5 +36,6 @@ def paginate(query: Select, page: int, per_page: int) -> Page:
     if 0 < len(items) < per_page or (page == 1 and not items):
         total = offset + len(items)
     else:
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+        counted = select(func.count()).select_from(query.order_by(None).subquery())
+        total = db.session.scalar(counted) or 0
+    return Page(items=items, page=page, per_page=per_page, total=total)

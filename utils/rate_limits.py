@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, request
 from flask_jwt_extended import decode_token
@@ -163,14 +164,17 @@ def init_rate_limits(app: Flask) -> Limiter:
         request_identifier=lambda: request.endpoint or UNROUTED,
     )
     limiter.request_filter(lambda: request.endpoint in exempt or _is_routed_preflight())
-    limiter.limit_manager = ResolvedOnceLimits(limiter.limit_manager)
+    # Declared as Flask-Limiter's LimitManager: ResolvedOnceLimits wraps one and answers the
+    # same public calls (resolve_limits, exemption_scope), delegating the rest.
+    limiter.limit_manager = ResolvedOnceLimits(limiter.limit_manager)  # type: ignore[assignment]
     limiter.init_app(app)
     for endpoint, view in list(app.view_functions.items()):
+        limited: Callable[..., Any] = view
         for name, subject in getattr(view, "_rate_limits", ()):
             config_key, key_kind = NAMED_LIMITS[name]
             key_func = KEY_FUNCTIONS[key_kind] if subject is None else _ip_and(subject)
-            view = limiter.limit(config[config_key], key_func=key_func, scope=name)(view)
-        app.view_functions[endpoint] = view
+            limited = limiter.limit(config[config_key], key_func=key_func, scope=name)(limited)
+        app.view_functions[endpoint] = limited
     app.extensions["rate_limiter"] = limiter
     return limiter
 

@@ -15,7 +15,7 @@ REDIS_SCHEMES = frozenset({"redis", "rediss", "redis+unix", "unix"})
 
 
 def is_redis_url(url: str | None) -> bool:
-    return bool(url) and url.partition("://")[0] in REDIS_SCHEMES
+    return url is not None and url.partition("://")[0] in REDIS_SCHEMES
 
 
 def redis_connection_options(config) -> dict:

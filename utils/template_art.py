@@ -100,7 +100,10 @@ def _luminance(color: Color) -> float:
 
 
 def _mix(first: Color, second: Color, share_of_second: float) -> Color:
-    return tuple(round(a + (b - a) * share_of_second) for a, b in zip(first, second, strict=True))
+    red, green, blue = (
+        round(a + (b - a) * share_of_second) for a, b in zip(first, second, strict=True)
+    )
+    return red, green, blue
 
 
 def _vertical_gradient(size: tuple[int, int], top: Color, bottom: Color) -> Image.Image:

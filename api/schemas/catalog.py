@@ -7,7 +7,9 @@ every column; money, currency and JSON columns get their API types.
 
 import json
 
+from flask_marshmallow.sqla import SQLAlchemyAutoSchema, SQLAlchemySchema
 from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow_sqlalchemy import auto_field
 
 from api.schemas.common import PaginationArgs
 from api.schemas.fields import (
@@ -23,7 +25,6 @@ from api.schemas.fields import (
     Text,
     UnicodeText,
 )
-from extensions import ma
 from models.plan import Plan
 from models.template import CATEGORIES, Template
 from utils.media import asset_url
@@ -150,34 +151,34 @@ def TemplateConfig(**kwargs):  # noqa: N802
 # --- What the public reads -----------------------------------------------------------------
 
 
-class PlanSchema(ma.SQLAlchemySchema):
+class PlanSchema(SQLAlchemySchema):
     class Meta:
         model = Plan
 
-    id = ma.auto_field()
-    name = ma.auto_field()
-    slug = ma.auto_field()
-    description = ma.auto_field()
+    id = auto_field()
+    name = auto_field()
+    slug = auto_field()
+    description = auto_field()
     price = Money()
     currency = Currency()
     features = Features()
-    display_order = ma.auto_field()
+    display_order = auto_field()
 
 
-class TemplateSchema(ma.SQLAlchemySchema):
+class TemplateSchema(SQLAlchemySchema):
     class Meta:
         model = Template
 
-    id = ma.auto_field()
-    name = ma.auto_field()
-    slug = ma.auto_field()
+    id = auto_field()
+    name = auto_field()
+    slug = auto_field()
     category = Category()
-    description = ma.auto_field()
+    description = auto_field()
     price = Money()
     currency = Currency()
     preview_url = ImageUrl()
     thumbnail_url = ImageUrl()
-    display_order = ma.auto_field()
+    display_order = auto_field()
     config = TemplateConfig()
 
 
@@ -194,7 +195,7 @@ class CategoryCountSchema(Schema):
 # --- Admin ---------------------------------------------------------------------------------
 
 
-class AdminPlanSchema(ma.SQLAlchemyAutoSchema):
+class AdminPlanSchema(SQLAlchemyAutoSchema):
     class Meta:
         model = Plan
 
@@ -203,7 +204,7 @@ class AdminPlanSchema(ma.SQLAlchemyAutoSchema):
     features = Features()
 
 
-class AdminTemplateSchema(ma.SQLAlchemyAutoSchema):
+class AdminTemplateSchema(SQLAlchemyAutoSchema):
     class Meta:
         model = Template
 

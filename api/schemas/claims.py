@@ -2,7 +2,9 @@
 
 import re
 
+from flask_marshmallow.sqla import SQLAlchemyAutoSchema, SQLAlchemySchema
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow_sqlalchemy import auto_field
 
 from api.schemas.auth import ASCII_WHITESPACE
 from api.schemas.common import PaginationArgs
@@ -16,7 +18,6 @@ from api.schemas.fields import (
     QueryBool,
     Text,
 )
-from extensions import ma
 from models.claim import CLAIM_STATUSES, CLAIM_TYPES, DOCUMENT_TYPES, ITEM_TYPES, Claim
 from services import claims
 from utils.emails import normalize_email
@@ -167,28 +168,28 @@ def _order_number(claim: Claim) -> str | None:
 ORDER_NUMBER = {"type": "string", "nullable": True, "description": "The linked order's."}
 
 
-class AdminClaimSchema(_DeadlineSchema, ma.SQLAlchemySchema):
+class AdminClaimSchema(_DeadlineSchema, SQLAlchemySchema):
     """A claim in the admin's list: who, what, and where it stands against its deadline."""
 
     class Meta:
         model = Claim
 
-    id = ma.auto_field()
-    code = ma.auto_field()
+    id = auto_field()
+    code = auto_field()
     claim_type = fields.String(validate=validate.OneOf(CLAIM_TYPES))
-    full_name = ma.auto_field()
-    email = ma.auto_field()
+    full_name = auto_field()
+    email = auto_field()
     item_type = fields.String(validate=validate.OneOf(ITEM_TYPES))
     amount = Money(allow_none=True)
     order_number = fields.Function(_order_number, metadata=ORDER_NUMBER)
-    user_id = ma.auto_field()
+    user_id = auto_field()
     status = fields.String(validate=validate.OneOf(CLAIM_STATUSES))
-    created_at = ma.auto_field()
-    response_due_date = ma.auto_field()
-    responded_at = ma.auto_field()
+    created_at = auto_field()
+    response_due_date = auto_field()
+    responded_at = auto_field()
 
 
-class AdminClaimDetailSchema(_DeadlineSchema, ma.SQLAlchemyAutoSchema):
+class AdminClaimDetailSchema(_DeadlineSchema, SQLAlchemyAutoSchema):
     """Every column of a claim, its order's number and its deadline."""
 
     class Meta:

@@ -1,10 +1,11 @@
 """Cart and orders as the SPA sends and reads them, and orders as the admin reads them."""
 
+from flask_marshmallow.sqla import SQLAlchemySchema
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow_sqlalchemy import auto_field
 
 from api.schemas.common import PaginationArgs
 from api.schemas.fields import AnyJson, Currency, Id, Money, Text
-from extensions import ma
 from models.order import ORDER_STATUSES, PAYMENT_STATUSES, Order, OrderEvent, OrderItem
 from models.payment_transaction import PaymentTransaction
 
@@ -88,16 +89,16 @@ class CartSummarySchema(Schema):
     coupon = fields.Nested(AppliedCouponSchema, allow_none=True)
 
 
-class OrderItemSchema(ma.SQLAlchemySchema):
+class OrderItemSchema(SQLAlchemySchema):
     class Meta:
         model = OrderItem
 
-    plan_id = ma.auto_field()
-    plan_name = ma.auto_field()
-    template_id = ma.auto_field()
-    template_name = ma.auto_field()
-    invitation_id = ma.auto_field()
-    quantity = ma.auto_field()
+    plan_id = auto_field()
+    plan_name = auto_field()
+    template_id = auto_field()
+    template_name = auto_field()
+    invitation_id = auto_field()
+    quantity = auto_field()
     unit_price = Money()
     line_total = Money()
 
@@ -106,27 +107,27 @@ def _live_invitation_ids(order: Order) -> list[int]:
     return [invitation.id for invitation in order.invitations if invitation.deleted_at is None]
 
 
-class OrderSchema(ma.SQLAlchemySchema):
+class OrderSchema(SQLAlchemySchema):
     class Meta:
         model = Order
 
-    order_number = ma.auto_field()
+    order_number = auto_field()
     status = fields.String(validate=validate.OneOf(ORDER_STATUSES))
     payment_status = fields.String(validate=validate.OneOf(PAYMENT_STATUSES))
     subtotal = Money()
     discount = Money(attribute="discount_total")
     total = Money()
-    currency = ma.auto_field()
-    coupon_code = ma.auto_field()
+    currency = auto_field()
+    coupon_code = auto_field()
     items = fields.List(fields.Nested(OrderItemSchema))
     invitation_ids = fields.Function(
         _live_invitation_ids, metadata={"type": "array", "items": {"type": "integer"}}
     )
-    created_at = ma.auto_field()
-    paid_at = ma.auto_field()
-    expires_at = ma.auto_field()
-    cancelled_at = ma.auto_field()
-    refunded_at = ma.auto_field()
+    created_at = auto_field()
+    paid_at = auto_field()
+    expires_at = auto_field()
+    cancelled_at = auto_field()
+    refunded_at = auto_field()
 
 
 class OrderQueryArgs(PaginationArgs):
@@ -148,41 +149,41 @@ class AdminOrderQueryArgs(PaginationArgs):
             raise ValidationError("Must not be before date_from.", "date_to")
 
 
-class PaymentTransactionSchema(ma.SQLAlchemySchema):
+class PaymentTransactionSchema(SQLAlchemySchema):
     class Meta:
         model = PaymentTransaction
 
-    id = ma.auto_field()
-    kind = ma.auto_field()
-    source = ma.auto_field()
-    transaction_uuid = ma.auto_field()
-    order_status = ma.auto_field()
-    status = ma.auto_field()
-    detailed_status = ma.auto_field()
-    amount = ma.auto_field(metadata={"description": "céntimos"})
-    currency = ma.auto_field()
-    mode = ma.auto_field()
-    flagged = ma.auto_field()
-    flag_reason = ma.auto_field()
-    processed = ma.auto_field()
-    times_received = ma.auto_field()
-    received_at = ma.auto_field()
-    last_received_at = ma.auto_field()
+    id = auto_field()
+    kind = auto_field()
+    source = auto_field()
+    transaction_uuid = auto_field()
+    order_status = auto_field()
+    status = auto_field()
+    detailed_status = auto_field()
+    amount = auto_field(metadata={"description": "céntimos"})
+    currency = auto_field()
+    mode = auto_field()
+    flagged = auto_field()
+    flag_reason = auto_field()
+    processed = auto_field()
+    times_received = auto_field()
+    received_at = auto_field()
+    last_received_at = auto_field()
 
 
-class OrderEventSchema(ma.SQLAlchemySchema):
+class OrderEventSchema(SQLAlchemySchema):
     class Meta:
         model = OrderEvent
 
-    from_status = ma.auto_field()
-    to_status = ma.auto_field()
-    reason = ma.auto_field()
-    actor_user_id = ma.auto_field()
-    created_at = ma.auto_field()
+    from_status = auto_field()
+    to_status = auto_field()
+    reason = auto_field()
+    actor_user_id = auto_field()
+    created_at = auto_field()
 
 
 class AdminOrderSchema(OrderSchema):
-    user_id = ma.auto_field()
+    user_id = auto_field()
     user_email = fields.Function(
         lambda order: order.user.email if order.user else None,
         allow_none=True,

@@ -1,10 +1,11 @@
 """Coupons: the SPA's code check, and the admin's coupons and their uses."""
 
+from flask_marshmallow.sqla import SQLAlchemyAutoSchema, SQLAlchemySchema
 from marshmallow import Schema, fields, post_load, validate
+from marshmallow_sqlalchemy import auto_field
 
 from api.schemas.common import PaginationArgs
 from api.schemas.fields import Bool, Id, Moment, Money, MoneyInput, Pattern, QueryBool, Text
-from extensions import ma
 from models.coupon import DISCOUNT_TYPES, Coupon, CouponUsage
 
 MAX_CHECKED_PLANS = 20
@@ -36,7 +37,7 @@ def _plan_ids(coupon: Coupon) -> list[int]:
     return [plan.id for plan in coupon.plans]
 
 
-class AdminCouponSchema(ma.SQLAlchemyAutoSchema):
+class AdminCouponSchema(SQLAlchemyAutoSchema):
     """Every column of a coupon, and the plans it is limited to ([] = every plan)."""
 
     class Meta:
@@ -95,13 +96,13 @@ class CouponQueryArgs(PaginationArgs):
     is_active = QueryBool()
 
 
-class CouponUsageSchema(ma.SQLAlchemySchema):
+class CouponUsageSchema(SQLAlchemySchema):
     class Meta:
         model = CouponUsage
 
-    id = ma.auto_field()
-    coupon_id = ma.auto_field()
-    user_id = ma.auto_field()
+    id = auto_field()
+    coupon_id = auto_field()
+    user_id = auto_field()
     # The user is gone (SET NULL) once the account is erased.
     user_email = fields.Function(
         lambda usage: usage.user.email if usage.user else None,
@@ -111,4 +112,4 @@ class CouponUsageSchema(ma.SQLAlchemySchema):
     order_number = fields.String(attribute="order.order_number")
     order_status = fields.String(attribute="order.status")
     discount_amount = Money()
-    created_at = ma.auto_field()
+    created_at = auto_field()

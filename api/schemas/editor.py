@@ -8,7 +8,9 @@ theirs below. A column of a type not handled here fails at import, so none is le
 
 from importlib.resources import files
 
+from flask_marshmallow.sqla import SQLAlchemySchema
 from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow_sqlalchemy import auto_field
 from sqlalchemy import JSON, Boolean, Date, Integer, Numeric, String
 from sqlalchemy import Text as TextType
 
@@ -24,7 +26,6 @@ from api.schemas.fields import (
     Text,
 )
 from api.schemas.invitations import InvitationDataSchema
-from extensions import ma
 from models.invitation_data import LANGUAGES, InvitationData
 from models.invitation_event import EVENT_TYPES, InvitationEvent
 from models.types import UTCDateTime
@@ -196,7 +197,7 @@ def _field_for_column(name: str) -> fields.Field:
         return SPECIAL_FIELDS[name]()
     nullable = bool(column.nullable)
     kind = column.type
-    if name.endswith("_url"):
+    if name.endswith("_url") and isinstance(kind, String):
         return Url(kind.length or 500, allow_none=nullable)
     if isinstance(kind, Boolean):
         return Bool(allow_none=nullable)
@@ -246,22 +247,22 @@ class IfMatchHeader(Schema):
 # --- Events ----------------------------------------------------------------------------------
 
 
-class EditorEventSchema(ma.SQLAlchemySchema):
+class EditorEventSchema(SQLAlchemySchema):
     class Meta:
         model = InvitationEvent
 
-    id = ma.auto_field()
+    id = auto_field()
     event_type = fields.String(validate=validate.OneOf(EVENT_TYPES))
-    title = ma.auto_field()
-    description = ma.auto_field()
-    starts_at = ma.auto_field()
-    ends_at = ma.auto_field()
-    venue_name = ma.auto_field()
-    venue_address = ma.auto_field()
-    map_url = ma.auto_field()
+    title = auto_field()
+    description = auto_field()
+    starts_at = auto_field()
+    ends_at = auto_field()
+    venue_name = auto_field()
+    venue_address = auto_field()
+    map_url = auto_field()
     latitude = fields.Float(allow_none=True)
     longitude = fields.Float(allow_none=True)
-    display_order = ma.auto_field()
+    display_order = auto_field()
 
 
 class EventUpdateSchema(Schema):

@@ -3,6 +3,7 @@
 import re
 from datetime import UTC, date
 from decimal import Decimal, InvalidOperation
+from typing import overload
 
 from flask_smorest.fields import Upload
 from marshmallow import ValidationError, fields, validate
@@ -40,7 +41,13 @@ class Pattern(validate.Regexp):
     ECMAScript pattern does not, so the server matches the entire string.
     """
 
-    def __call__(self, value: str) -> str:
+    @overload
+    def __call__(self, value: str) -> str: ...
+
+    @overload
+    def __call__(self, value: bytes) -> bytes: ...
+
+    def __call__(self, value):
         if self.regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value

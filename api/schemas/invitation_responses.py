@@ -2,11 +2,12 @@
 
 from datetime import UTC
 
+from flask_marshmallow.sqla import SQLAlchemySchema
 from marshmallow import Schema, fields, pre_dump, validate
+from marshmallow_sqlalchemy import auto_field
 
 from api.schemas.common import PaginationArgs
 from api.schemas.fields import Text
-from extensions import ma
 from models.invitation_response import RESPONSE_STATUSES, InvitationResponse
 from models.invitation_response_change import CHANGE_KINDS, InvitationResponseChange
 from models.invitation_url import InvitationUrl
@@ -45,34 +46,34 @@ class ExportQueryArgs(Schema):
     format = fields.String(load_default="csv", validate=validate.OneOf(EXPORT_FORMATS))
 
 
-class GuestLinkRefSchema(ma.SQLAlchemySchema):
+class GuestLinkRefSchema(SQLAlchemySchema):
     """The guest link ("pase") an answer came through."""
 
     class Meta:
         model = InvitationUrl
 
-    id = ma.auto_field()
-    code = ma.auto_field()
-    guest_name = ma.auto_field()
-    max_guests = ma.auto_field()
-    is_active = ma.auto_field()
+    id = auto_field()
+    code = auto_field()
+    guest_name = auto_field()
+    max_guests = auto_field()
+    is_active = auto_field()
 
 
-class InvitationResponseSchema(ma.SQLAlchemySchema):
+class InvitationResponseSchema(SQLAlchemySchema):
     class Meta:
         model = InvitationResponse
 
-    id = ma.auto_field()
-    guest_name = ma.auto_field()
-    phone = ma.auto_field()
-    email = ma.auto_field()
+    id = auto_field()
+    guest_name = auto_field()
+    phone = auto_field()
+    email = auto_field()
     status = fields.String(validate=validate.OneOf(RESPONSE_STATUSES))
-    number_of_guests = ma.auto_field()
-    message = ma.auto_field()
-    dietary_restrictions = ma.auto_field()
-    created_at = ma.auto_field()
-    updated_at = ma.auto_field()
-    invitation_url_id = ma.auto_field()
+    number_of_guests = auto_field()
+    message = auto_field()
+    dietary_restrictions = auto_field()
+    created_at = auto_field()
+    updated_at = auto_field()
+    invitation_url_id = auto_field()
     guest_link = fields.Nested(
         GuestLinkRefSchema,
         attribute="invitation_url",
@@ -109,7 +110,7 @@ class RsvpSummarySchema(Schema):
     )
 
 
-class ResponseChangeSchema(ma.SQLAlchemySchema):
+class ResponseChangeSchema(SQLAlchemySchema):
     """One step of an answer's history."""
 
     class Meta:
@@ -117,12 +118,12 @@ class ResponseChangeSchema(ma.SQLAlchemySchema):
 
     change = fields.String(validate=validate.OneOf(CHANGE_KINDS))
     status = fields.String(validate=validate.OneOf(RESPONSE_STATUSES))
-    number_of_guests = ma.auto_field()
-    guest_name = ma.auto_field()
-    message = ma.auto_field()
+    number_of_guests = auto_field()
+    guest_name = auto_field()
+    message = auto_field()
     from_status = fields.String(allow_none=True, validate=validate.OneOf(RESPONSE_STATUSES))
-    from_number_of_guests = ma.auto_field()
-    changed_at = ma.auto_field()
+    from_number_of_guests = auto_field()
+    changed_at = auto_field()
 
 
 class AnswerStateSchema(Schema):

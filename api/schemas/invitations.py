@@ -1,12 +1,13 @@
 """Invitations: the invitation itself, its links, and the editable content (`invitation_data`)."""
 
+from flask_marshmallow.sqla import SQLAlchemyAutoSchema, SQLAlchemySchema
 from marshmallow import Schema, fields, validate
 from marshmallow.validate import OneOf
+from marshmallow_sqlalchemy import auto_field
 
 from api.schemas.catalog import PlanSchema, TemplateSchema
 from api.schemas.common import PaginationArgs
 from api.schemas.fields import Id, NonBlankText, QueryBool, Text
-from extensions import ma
 from models.invitation import Invitation
 from models.invitation_data import LANGUAGES, InvitationData
 from models.invitation_media import MEDIA_TYPES, InvitationMedia
@@ -17,7 +18,7 @@ from utils.links import short_link_url
 MAX_TITLE = 200
 
 
-class InvitationDataSchema(ma.SQLAlchemyAutoSchema):
+class InvitationDataSchema(SQLAlchemyAutoSchema):
     """Every editable column of InvitationData: a column added to the model is editable here
     too, with its type, length and nullability; the row's keys and timestamps are not."""
 
@@ -25,12 +26,12 @@ class InvitationDataSchema(ma.SQLAlchemyAutoSchema):
         model = InvitationData
         # The media ids (cover, music, og image) are editable foreign keys.
         include_fk = True
-        exclude = ("id", "invitation_id", "created_at", "updated_at")
+        exclude: tuple[str, ...] = ("id", "invitation_id", "created_at", "updated_at")
 
-    language = ma.auto_field(validate=OneOf(LANGUAGES))
+    language = auto_field(validate=OneOf(LANGUAGES))
 
 
-class InvitationMediaSchema(ma.SQLAlchemyAutoSchema):
+class InvitationMediaSchema(SQLAlchemyAutoSchema):
     class Meta:
         model = InvitationMedia
         exclude = ("invitation_id", "storage_key", "thumbnail_key", "updated_at")
@@ -42,17 +43,17 @@ class InvitationMediaSchema(ma.SQLAlchemyAutoSchema):
     duration_seconds = fields.Float(allow_none=True)
 
 
-class InvitationUrlSchema(ma.SQLAlchemySchema):
+class InvitationUrlSchema(SQLAlchemySchema):
     class Meta:
         model = InvitationUrl
 
-    id = ma.auto_field()
+    id = auto_field()
     kind = fields.String(validate=validate.OneOf(URL_KINDS))
-    code = ma.auto_field()
+    code = auto_field()
     url = fields.Function(lambda link: short_link_url(link.code), metadata={"format": "uri"})
-    guest_name = ma.auto_field()
-    max_guests = ma.auto_field()
-    phone = ma.auto_field(metadata={"description": "Digits with the country code (guest links)."})
+    guest_name = auto_field()
+    max_guests = auto_field()
+    phone = auto_field(metadata={"description": "Digits with the country code (guest links)."})
     whatsapp_url = fields.Function(
         invitation_urls.whatsapp_url,
         metadata={
@@ -62,31 +63,31 @@ class InvitationUrlSchema(ma.SQLAlchemySchema):
             "description": "A wa.me link with the invitation's WhatsApp message (guest links).",
         },
     )
-    visits = ma.auto_field()
-    is_active = ma.auto_field()
+    visits = auto_field()
+    is_active = auto_field()
     response_status = fields.Function(
         lambda link: link.response.status if link.response is not None else None,
         metadata={"type": "string", "nullable": True},
     )
 
 
-class InvitationSummarySchema(ma.SQLAlchemySchema):
+class InvitationSummarySchema(SQLAlchemySchema):
     """An item of the owner's list."""
 
     class Meta:
         model = Invitation
 
-    id = ma.auto_field()
-    title = ma.auto_field()
-    template_id = ma.auto_field()
+    id = auto_field()
+    title = auto_field()
+    template_id = auto_field()
     plan = fields.Nested(PlanSchema, allow_none=True)
-    is_published = ma.auto_field()
-    published_at = ma.auto_field()
+    is_published = auto_field()
+    published_at = auto_field()
     online_until = fields.DateTime(allow_none=True)
     main_code = fields.String(allow_none=True)
     # Every invitation has its data row (it is made with the invitation).
     event_date = fields.DateTime(attribute="data.event_date", allow_none=True)
-    created_at = ma.auto_field()
+    created_at = auto_field()
 
 
 class InvitationSchema(InvitationSummarySchema):
@@ -97,8 +98,8 @@ class InvitationSchema(InvitationSummarySchema):
         lambda invitation: invitation.order.order_number if invitation.order else None,
         metadata={"type": "string", "nullable": True},
     )
-    version = ma.auto_field()
-    updated_at = ma.auto_field()
+    version = auto_field()
+    updated_at = auto_field()
     # By name: the editor's schemas (api/schemas/editor.py) build on this module.
     data = fields.Nested("EditorDataSchema", allow_none=True)
     events = fields.List(fields.Nested("EditorEventSchema"))
@@ -135,8 +136,8 @@ class AdminInvitationSchema(InvitationSummarySchema):
     couple_bride_name = fields.String(attribute="data.couple_bride_name", allow_none=True)
     couple_groom_name = fields.String(attribute="data.couple_groom_name", allow_none=True)
     honoree_name = fields.String(attribute="data.honoree_name", allow_none=True)
-    taken_down_at = ma.auto_field()
-    take_down_reason = ma.auto_field()
+    taken_down_at = auto_field()
+    take_down_reason = auto_field()
 
 
 class AdminInvitationQueryArgs(PaginationArgs):

@@ -34,12 +34,14 @@ def _signed_fields() -> dict:
     }
 
 
-class IpnFormSchema(Schema.from_dict(_signed_fields(), name="IpnFormBase")):
+# mypy cannot follow a base class made at run time (both schemas below take their fields
+# from Izipay's list of signed fields).
+class IpnFormSchema(Schema.from_dict(_signed_fields(), name="IpnFormBase")):  # type: ignore[misc]
     class Meta:
         unknown = EXCLUDE
 
 
-class BrowserReturnSchema(Schema.from_dict(_signed_fields(), name="BrowserReturnBase")):
+class BrowserReturnSchema(Schema.from_dict(_signed_fields(), name="BrowserReturnBase")):  # type: ignore[misc]
     class Meta:
         unknown = EXCLUDE
 

@@ -1,6 +1,8 @@
 """Testimonials: what the public reads, what a customer sends, what the admin moderates."""
 
+from flask_marshmallow.sqla import SQLAlchemyAutoSchema, SQLAlchemySchema
 from marshmallow import Schema, fields, validate
+from marshmallow_sqlalchemy import auto_field
 
 from api.schemas.catalog import Category
 from api.schemas.common import PaginationArgs
@@ -11,7 +13,6 @@ from api.schemas.fields import (
     NonBlankText,
     Pattern,
 )
-from extensions import ma
 from models.testimonial import Testimonial
 from services.testimonials import MODERATION_STATUSES
 
@@ -19,25 +20,25 @@ MESSAGE_MIN, MESSAGE_MAX = 10, 2000
 DISPLAY_ORDER_MAX = 10_000
 
 
-class TestimonialSchema(ma.SQLAlchemySchema):
+class TestimonialSchema(SQLAlchemySchema):
     """A testimonial as the public sees it: no user id, no e-mail."""
 
     class Meta:
         model = Testimonial
 
-    id = ma.auto_field()
-    author_name = ma.auto_field()
+    id = auto_field()
+    author_name = auto_field()
     event_type = Category(allow_none=True)
-    message = ma.auto_field()
-    rating = ma.auto_field()
-    is_featured = ma.auto_field()
-    created_at = ma.auto_field()
+    message = auto_field()
+    rating = auto_field()
+    is_featured = auto_field()
+    created_at = auto_field()
 
 
 class OwnTestimonialSchema(TestimonialSchema):
     """The author's own testimonial: also whether it is approved yet."""
 
-    is_approved = ma.auto_field()
+    is_approved = auto_field()
 
 
 class TestimonialCreateSchema(Schema):
@@ -60,7 +61,7 @@ class TestimonialCreateSchema(Schema):
 # --- Admin ---------------------------------------------------------------------------------
 
 
-class AdminTestimonialSchema(ma.SQLAlchemyAutoSchema):
+class AdminTestimonialSchema(SQLAlchemyAutoSchema):
     """Every column of a testimonial, and its author's e-mail (null once the account is gone)."""
 
     class Meta:
