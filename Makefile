@@ -72,9 +72,10 @@ seed: install
 
 # All cores by default (PYTEST_ARGS overrides, e.g. PYTEST_ARGS="-n 2" or a single file),
 # with line + branch coverage of the application layers (pyproject.toml, [tool.coverage]);
-# the run fails under COV_FLOOR percent. COV_ARGS= runs without coverage.
+# the run (CI included) fails under COV_FLOOR percent, set a couple of points under the
+# 96.6 % measured when it was introduced. COV_ARGS= runs without coverage.
 PYTEST_ARGS ?= -n auto
-COV_FLOOR ?= 0
+COV_FLOOR ?= 94
 COV_ARGS ?= --cov --cov-report=term:skip-covered --cov-fail-under=$(COV_FLOOR)
 
 test: install-dev
